@@ -1,0 +1,12 @@
+//! The reference model: a pure, synchronous, in-memory implementation of the permission model
+//! of `spec/permission-model.md` (sections 1–8). No I/O, no async, no HTTP types.
+//!
+//! [`apply`](crate::model::apply) is the one entry point: it applies an
+//! [`Operation`](crate::op::Operation) for a credential to a [`State`](crate::model::State) and
+//! returns an [`Outcome`](crate::op::Outcome).
+
+pub mod condition;
+pub mod grant;
+pub mod profile;
+pub mod project;
+pub mod value;

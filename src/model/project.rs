@@ -1,0 +1,353 @@
+//! The shape of one environment's project (spec §1): stages, locales, models and their fields,
+//! resolved field references, and the entries/documents/localizations that hold content.
+//!
+//! Everything here is plain data plus lookups. Semantics (who may see what) live in
+//! `read.rs`/`write.rs`; values and their coercion live in `value.rs`.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::value::{ScalarType, Value};
+
+/// The two system stages every environment has.
+pub const DRAFT: &str = "DRAFT";
+/// The stage a new project's public principal reads by default.
+pub const PUBLISHED: &str = "PUBLISHED";
+
+/// Index of a stage in [`Schema::stages`]. `DRAFT` is always 0 and `PUBLISHED` 1.
+pub type StageIdx = usize;
+/// The index of `DRAFT`.
+pub const DRAFT_IDX: StageIdx = 0;
+/// The index of `PUBLISHED`.
+pub const PUBLISHED_IDX: StageIdx = 1;
+/// Index of a locale in [`Schema::locales`]. The default locale is always 0.
+pub type LocaleIdx = usize;
+/// Index of a model in [`Schema::models`].
+pub type ModelIdx = usize;
+/// Index of a field in [`Model::fields`].
+pub type FieldIdx = usize;
+/// Index of an entry in [`Content::entries`].
+pub type EntryIdx = usize;
+
+/// One environment's schema: stages, locales (default first) and models.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schema {
+    /// `DRAFT`, `PUBLISHED`, then the custom stages in declaration order.
+    pub stages: Vec<String>,
+    /// Locale api ids; index 0 is the default locale.
+    pub locales: Vec<String>,
+    /// The models.
+    pub models: Vec<Model>,
+}
+
+/// A content model (`Post`, plural `posts`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// The api id, e.g. `Post`.
+    pub api_id: String,
+    /// The plural used for list root fields, e.g. `posts`.
+    pub plural: String,
+    /// Declared fields (scalars and owned relations), in declaration order.
+    pub fields: Vec<Field>,
+    /// Reverse fields of two-way relations owned by other models (DATA-4), always lists.
+    pub reverse: Vec<ReverseField>,
+}
+
+/// A declared field of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    /// The api id, e.g. `title`.
+    pub api_id: String,
+    /// Scalar or relation.
+    pub kind: FieldKind,
+    /// Localized fields hold one value per localization (never true for relations).
+    pub localized: bool,
+    /// Required fields are non-null in every document and localization (DATA-5).
+    pub required: bool,
+}
+
+/// What a field holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FieldKind {
+    /// A scalar of the given type.
+    Scalar(ScalarType),
+    /// A relation owned by this model (DATA-4).
+    Relation {
+        /// The related model.
+        target: ModelIdx,
+        /// `true` for a list relation (`tags: [Tag]`).
+        list: bool,
+        /// The reverse field's api id on the related model, for a two-way relation.
+        reverse: Option<String>,
+    },
+}
+
+/// A reverse field: the other end of a two-way relation declared on `owner`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReverseField {
+    /// The api id on this model.
+    pub api_id: String,
+    /// The model that declares the relation.
+    pub owner: ModelIdx,
+    /// The relation field on the owner.
+    pub owner_field: FieldIdx,
+}
+
+/// A system field (spec §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SystemField {
+    /// `id`, an `ID`.
+    Id,
+    /// `stage`, not filterable.
+    Stage,
+    /// `locale`, not filterable.
+    Locale,
+    /// `createdAt`.
+    CreatedAt,
+    /// `updatedAt`.
+    UpdatedAt,
+    /// `publishedAt`.
+    PublishedAt,
+}
+
+impl SystemField {
+    /// Every system field, in output order.
+    pub const ALL: [SystemField; 6] = [
+        SystemField::Id,
+        SystemField::Stage,
+        SystemField::Locale,
+        SystemField::CreatedAt,
+        SystemField::UpdatedAt,
+        SystemField::PublishedAt,
+    ];
+
+    /// The GraphQL name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SystemField::Id => "id",
+            SystemField::Stage => "stage",
+            SystemField::Locale => "locale",
+            SystemField::CreatedAt => "createdAt",
+            SystemField::UpdatedAt => "updatedAt",
+            SystemField::PublishedAt => "publishedAt",
+        }
+    }
+
+    /// Looks a system field up by its GraphQL name.
+    pub fn from_name(name: &str) -> Option<SystemField> {
+        SystemField::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// A field of a model as a name resolves to it: system, scalar, owned relation or reverse field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FieldRef {
+    /// A system field.
+    System(SystemField),
+    /// A declared scalar field.
+    Scalar(FieldIdx),
+    /// A declared relation field (single or list).
+    Relation(FieldIdx),
+    /// A reverse field, by its index in [`Model::reverse`].
+    Reverse(usize),
+}
+
+impl Schema {
+    /// The default locale (DATA: exactly one; index 0).
+    pub fn default_locale(&self) -> &str {
+        self.locales.first().map(String::as_str).unwrap_or("")
+    }
+
+    /// Index of a stage by api id (exact match).
+    pub fn stage(&self, name: &str) -> Option<StageIdx> {
+        self.stages.iter().position(|s| s == name)
+    }
+
+    /// Index of a locale by api id (exact match, CTX-2).
+    pub fn locale(&self, name: &str) -> Option<LocaleIdx> {
+        self.locales.iter().position(|l| l == name)
+    }
+
+    /// Index of a model by api id.
+    pub fn model(&self, api_id: &str) -> Option<ModelIdx> {
+        self.models.iter().position(|m| m.api_id == api_id)
+    }
+}
+
+impl Model {
+    /// Resolves a field name: system fields, declared fields, then reverse fields.
+    pub fn field(&self, name: &str) -> Option<FieldRef> {
+        if let Some(s) = SystemField::from_name(name) {
+            return Some(FieldRef::System(s));
+        }
+        if let Some(i) = self.fields.iter().position(|f| f.api_id == name) {
+            return Some(match self.fields[i].kind {
+                FieldKind::Scalar(_) => FieldRef::Scalar(i),
+                FieldKind::Relation { .. } => FieldRef::Relation(i),
+            });
+        }
+        self.reverse
+            .iter()
+            .position(|r| r.api_id == name)
+            .map(FieldRef::Reverse)
+    }
+
+    /// The scalar type of a declared scalar field.
+    pub fn scalar_type(&self, field: FieldIdx) -> Option<&ScalarType> {
+        match &self.fields.get(field)?.kind {
+            FieldKind::Scalar(t) => Some(t),
+            FieldKind::Relation { .. } => None,
+        }
+    }
+
+    /// Whether the model has any localized field (READ-2's "model with no localized fields").
+    pub fn has_localized_fields(&self) -> bool {
+        self.fields.iter().any(|f| f.localized)
+    }
+}
+
+/// A link of a relation (DATA-4): the target entry's id and the link's sequence number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The id of the entry at the other end (may dangle).
+    pub target: String,
+    /// Per-environment sequence number, given when the link is made, kept by publish.
+    pub seq: u64,
+}
+
+/// One stage's document of an entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    /// Non-localized scalar values, by field index (relations and localized fields hold `Null`).
+    pub values: Vec<Value>,
+    /// Links of owned relation fields, by field index (empty for scalars).
+    pub links: Vec<Vec<Link>>,
+    /// Localizations present: locale index → localized values by field index.
+    pub localizations: Vec<(LocaleIdx, Vec<Value>)>,
+    /// `createdAt`, microseconds since the epoch (DATA-3).
+    pub created_at: i64,
+    /// `updatedAt`.
+    pub updated_at: i64,
+    /// `publishedAt`; `None` in DRAFT.
+    pub published_at: Option<i64>,
+}
+
+impl Document {
+    /// The localized values of one locale, when the document has that localization.
+    pub fn localization(&self, locale: LocaleIdx) -> Option<&[Value]> {
+        self.localizations
+            .iter()
+            .find(|(l, _)| *l == locale)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// Whether the document has a localization in `locale`.
+    pub fn has_locale(&self, locale: LocaleIdx) -> bool {
+        self.localizations.iter().any(|(l, _)| *l == locale)
+    }
+
+    /// The value of a scalar field as served in `locale` (localized fields read that locale's
+    /// localization, `Null` when absent).
+    pub fn scalar(&self, model: &Model, field: FieldIdx, locale: LocaleIdx) -> &Value {
+        let localized = model.fields.get(field).is_some_and(|f| f.localized);
+        let v = if localized {
+            self.localization(locale).and_then(|vals| vals.get(field))
+        } else {
+            self.values.get(field)
+        };
+        v.unwrap_or(&Value::Null)
+    }
+}
+
+/// An entry: its id, model, creation order and one optional document per stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The entry's id (DATA-2).
+    pub id: String,
+    /// Its model.
+    pub model: ModelIdx,
+    /// Creation order: per-environment sequence, same in every stage (DATA-2).
+    pub order: u64,
+    /// Documents by stage index; `documents[0]` (DRAFT) is always `Some`.
+    pub documents: Vec<Option<Document>>,
+}
+
+impl Entry {
+    /// The document in a stage, if the entry has one there.
+    pub fn document(&self, stage: StageIdx) -> Option<&Document> {
+        self.documents.get(stage).and_then(Option::as_ref)
+    }
+}
+
+/// All entries of an environment, with an id index.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Content {
+    /// Entries in creation order (deleted entries are removed).
+    pub entries: Vec<Entry>,
+    /// id → index into `entries`.
+    #[serde(skip)]
+    pub by_id: HashMap<String, EntryIdx>,
+    /// Next creation-order number.
+    pub next_order: u64,
+    /// Next link sequence number.
+    pub next_link_seq: u64,
+    /// The latest timestamp in the environment (DATA-3), microseconds.
+    pub latest_timestamp: i64,
+    /// Counter for generated ids.
+    pub next_id: u64,
+}
+
+impl Content {
+    /// Rebuilds the id index after entries were removed or reordered.
+    pub fn reindex(&mut self) {
+        self.by_id = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id.clone(), i))
+            .collect();
+    }
+
+    /// The entry with an id.
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.by_id.get(id).and_then(|&i| self.entries.get(i))
+    }
+
+    /// Entries of one model, in creation order.
+    pub fn of_model(&self, model: ModelIdx) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(move |e| e.model == model)
+    }
+
+    /// The document that a link leads to in `stage`, or `None` when it dangles there (DATA-4).
+    pub fn follow(&self, link: &Link, stage: StageIdx) -> Option<(&Entry, &Document)> {
+        let e = self.get(&link.target)?;
+        e.document(stage).map(|d| (e, d))
+    }
+
+    /// The entries whose owner relation `owner_field` (declared on `owner`) links to `id` in
+    /// `stage`, with the link's sequence number, in link order (a reverse field, DATA-4).
+    pub fn reverse_links(
+        &self,
+        owner: ModelIdx,
+        owner_field: FieldIdx,
+        id: &str,
+        stage: StageIdx,
+    ) -> Vec<(u64, &Entry, &Document)> {
+        let mut out: Vec<(u64, &Entry, &Document)> = self
+            .of_model(owner)
+            .filter_map(|e| {
+                let d = e.document(stage)?;
+                let seq = d
+                    .links
+                    .get(owner_field)?
+                    .iter()
+                    .find(|l| l.target == id)?
+                    .seq;
+                Some((seq, e, d))
+            })
+            .collect();
+        out.sort_by_key(|(seq, _, _)| *seq);
+        out
+    }
+}
