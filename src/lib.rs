@@ -5,3 +5,5 @@
 //! that every target is compared with.
 
 pub mod model;
+pub mod op;
+pub mod scenario;

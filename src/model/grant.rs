@@ -69,6 +69,9 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GrantSpec {
+    /// An id to refer to the grant in later provisioning steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The action.
     pub action: Action,
     /// The model's api id, or absent/null for all models.

@@ -10,3 +10,7 @@ pub mod grant;
 pub mod profile;
 pub mod project;
 pub mod value;
+pub mod spec;
+pub mod state;
+
+pub use state::{Environment, LoadError, State};
