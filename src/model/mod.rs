@@ -5,6 +5,7 @@
 //! [`Operation`](crate::op::Operation) for a credential to a [`State`](crate::model::State) and
 //! returns an [`Outcome`](crate::op::Outcome).
 
+pub mod apply;
 pub mod condition;
 pub mod grant;
 pub mod profile;
@@ -14,3 +15,4 @@ pub mod spec;
 pub mod state;
 
 pub use state::{Environment, LoadError, State};
+pub use apply::apply;
