@@ -1,1 +1,2 @@
+//! The `tollgate` command line (filled in by the CLI work).
 fn main() {}

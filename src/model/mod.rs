@@ -6,13 +6,17 @@
 //! returns an [`Outcome`](crate::op::Outcome).
 
 pub mod apply;
+pub mod auth;
 pub mod condition;
+pub mod ctx;
 pub mod grant;
 pub mod profile;
 pub mod project;
-pub mod value;
+pub mod read;
 pub mod spec;
 pub mod state;
+pub mod value;
+pub mod write;
 
-pub use state::{Environment, LoadError, State};
 pub use apply::apply;
+pub use state::{Environment, LoadError, State};

@@ -108,7 +108,11 @@ pub struct DocSpec {
     #[serde(default, rename = "updatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// `publishedAt` (not in DRAFT).
-    #[serde(default, rename = "publishedAt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "publishedAt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub published_at: Option<String>,
 }
 

@@ -286,9 +286,9 @@ pub fn resolve_grant(
     let condition = match (&spec.condition, model) {
         (None, _) => None,
         (Some(_), None) => return Err("a condition needs a model".into()),
-        (Some(text), Some(m)) => Some(
-            parse_condition(schema, m, text, limits).map_err(|e| format!("condition: {e}"))?,
-        ),
+        (Some(text), Some(m)) => {
+            Some(parse_condition(schema, m, text, limits).map_err(|e| format!("condition: {e}"))?)
+        }
     };
     let stage_list = |list: &Option<Vec<String>>, what: &str| -> Result<_, String> {
         match list {
@@ -330,8 +330,7 @@ pub fn resolve_grant(
             spec.action.name()
         ));
     }
-    if spec.action == Action::ReadVersions && (spec.locales.is_some() || spec.condition.is_some())
-    {
+    if spec.action == Action::ReadVersions && (spec.locales.is_some() || spec.condition.is_some()) {
         return Err("READ_VERSIONS takes no locales, stages or condition".into());
     }
     Ok(Grant {

@@ -1,0 +1,1420 @@
+//! Writes (spec §7): planning mutation fields (ERR-1 step 5: data types, required fields of
+//! create data, `to`/`from`), WRITE-0's model-level check, matching (WRITE-6), the
+//! requirements table, data checks (step 7: WRITE-9, WRITE-10, required fields set to null),
+//! atomic batches (WRITE-11), and the read-back of results (WRITE-7).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value as J};
+
+use crate::model::condition::{eval, EvalCtx};
+use crate::model::ctx::{self, invalid, Invalid};
+use crate::model::grant::{Action, Grant};
+use crate::model::profile::Profile;
+use crate::model::project::{
+    Content, Document, Entry, FieldIdx, FieldKind, FieldRef, Link, LocaleIdx, ModelIdx, Schema,
+    StageIdx, DRAFT_IDX, PUBLISHED_IDX,
+};
+use crate::model::read::{self, Item, Reader};
+use crate::model::value::Value;
+use crate::op::{DeniedError, FailedAction, Outcome, Selection};
+
+/// Which mutation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MutKind {
+    /// `createX(data)`.
+    Create(DataPlan),
+    /// `updateX(where, data)`.
+    Update(DataPlan),
+    /// `deleteX(where)`.
+    Delete,
+    /// `publishX(where, to)`.
+    Publish(Vec<StageIdx>),
+    /// `unpublishX(where, from)`.
+    Unpublish(Vec<StageIdx>),
+}
+
+impl MutKind {
+    fn action(&self) -> Action {
+        match self {
+            MutKind::Create(_) => Action::Create,
+            MutKind::Update(_) => Action::Update,
+            MutKind::Delete => Action::Delete,
+            MutKind::Publish(_) => Action::Publish,
+            MutKind::Unpublish(_) => Action::Unpublish,
+        }
+    }
+
+    fn rule(&self) -> &'static str {
+        match self {
+            MutKind::Create(_) => "WRITE-1",
+            MutKind::Update(_) => "WRITE-2",
+            MutKind::Delete => "WRITE-3",
+            MutKind::Publish(_) => "WRITE-4",
+            MutKind::Unpublish(_) => "WRITE-5",
+        }
+    }
+}
+
+/// A relation field as written: an owned relation or a reverse field.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RelField {
+    /// An owned relation field.
+    Own(FieldIdx),
+    /// A reverse field (index into `Model::reverse`).
+    Reverse(usize),
+}
+
+/// A relation input (WRITE-10).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RelOp {
+    /// `connect`.
+    Connect(Vec<String>),
+    /// `disconnect: [...]`.
+    Disconnect(Vec<String>),
+    /// `disconnect: true|false` on a single relation.
+    DisconnectSingle(bool),
+    /// `set`.
+    Set(Vec<String>),
+}
+
+/// Values per field.
+pub type Values = Vec<(FieldIdx, Value)>;
+
+/// Validated `data` of a create or update.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DataPlan {
+    /// Top-level scalar values (localized ones are the default locale's).
+    pub scalars: Values,
+    /// Relation inputs.
+    pub relations: Vec<(RelField, RelOp)>,
+    /// `localizations.create`.
+    pub loc_create: Vec<(LocaleIdx, Values)>,
+    /// `localizations.update`.
+    pub loc_update: Vec<(LocaleIdx, Values)>,
+    /// `localizations.upsert`: locale, create data, update data.
+    pub loc_upsert: Vec<(LocaleIdx, Values, Values)>,
+    /// `localizations.delete`.
+    pub loc_delete: Vec<LocaleIdx>,
+    /// Data-check failures found while reading the input (ERR-1 step 7).
+    pub data_errors: Vec<Invalid>,
+}
+
+impl DataPlan {
+    fn sets_top_level(&self) -> bool {
+        !self.scalars.is_empty() || !self.relations.is_empty()
+    }
+
+    fn named_locales(&self) -> Vec<LocaleIdx> {
+        let mut out: Vec<LocaleIdx> = Vec::new();
+        let all = self
+            .loc_create
+            .iter()
+            .map(|(l, _)| *l)
+            .chain(self.loc_update.iter().map(|(l, _)| *l))
+            .chain(self.loc_upsert.iter().map(|(l, _, _)| *l))
+            .chain(self.loc_delete.iter().copied());
+        for l in all {
+            if !out.contains(&l) {
+                out.push(l);
+            }
+        }
+        out
+    }
+}
+
+/// A planned mutation field.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // planned once per request, never stored in bulk
+pub enum MutRoot {
+    /// `__typename` (`Mutation`).
+    Typename(String),
+    /// A mutation of a model.
+    Field {
+        /// Response key.
+        key: String,
+        /// The model.
+        model: ModelIdx,
+        /// `where.id` (not for create).
+        id: Option<String>,
+        /// Which mutation.
+        kind: MutKind,
+        /// The result's selection.
+        sel: Vec<Item>,
+    },
+}
+
+fn model_prefixes(name: &str) -> Option<(&'static str, &str)> {
+    for p in ["create", "update", "delete", "unpublish", "publish"] {
+        if let Some(rest) = name.strip_prefix(p) {
+            if !rest.is_empty() {
+                return Some((p, rest));
+            }
+        }
+    }
+    None
+}
+
+/// Plans the root fields of a mutation (ERR-1 step 5).
+pub fn plan_mutation(
+    schema: &Schema,
+    profile: &Profile,
+    fields: &[Selection],
+) -> Result<Vec<MutRoot>, Invalid> {
+    let mut out = Vec::new();
+    for s in ctx::merge(fields)? {
+        let key = s.key().to_string();
+        if s.name == "__typename" {
+            ctx::check_leaf(&s, true)?;
+            out.push(MutRoot::Typename(key));
+            continue;
+        }
+        let Some((verb, api)) = model_prefixes(&s.name) else {
+            return invalid("READ-10", format!("Mutation has no field {:?}", s.name));
+        };
+        let Some(model) = schema.model(api) else {
+            return invalid("READ-10", format!("Mutation has no field {:?}", s.name));
+        };
+        ctx::check_leaf(&s, false)?;
+        let sel = read::plan_items(schema, profile, model, &s.selection)?;
+        let (id, kind) = match verb {
+            "create" => {
+                ctx::check_args(&s, &["data"])?;
+                let data = data_arg(&s)?;
+                (None, MutKind::Create(plan_data(schema, model, data, true)?))
+            }
+            "update" => {
+                ctx::check_args(&s, &["where", "data"])?;
+                let id = read::unique_where(&s, profile)?;
+                let data = data_arg(&s)?;
+                (
+                    Some(id),
+                    MutKind::Update(plan_data(schema, model, data, false)?),
+                )
+            }
+            "delete" => {
+                ctx::check_args(&s, &["where"])?;
+                (Some(read::unique_where(&s, profile)?), MutKind::Delete)
+            }
+            "publish" => {
+                ctx::check_args(&s, &["where", "to"])?;
+                let id = read::unique_where(&s, profile)?;
+                (Some(id), MutKind::Publish(stage_list(schema, &s, "to")?))
+            }
+            _ => {
+                ctx::check_args(&s, &["where", "from"])?;
+                let id = read::unique_where(&s, profile)?;
+                (
+                    Some(id),
+                    MutKind::Unpublish(stage_list(schema, &s, "from")?),
+                )
+            }
+        };
+        out.push(MutRoot::Field {
+            key,
+            model,
+            id,
+            kind,
+            sel,
+        });
+    }
+    Ok(out)
+}
+
+fn data_arg(s: &Selection) -> Result<&Map<String, J>, Invalid> {
+    match s.args.get("data") {
+        None => invalid("CTX-5", format!("{}: data is required", s.key())),
+        Some(J::Null) => invalid("CTX-5", format!("{}: data must not be null", s.key())),
+        Some(J::Object(o)) => Ok(o),
+        Some(other) => invalid("DATA-1", format!("data: not an input object: {other}")),
+    }
+}
+
+/// `to` / `from` (WRITE-4, WRITE-5): default `[PUBLISHED]`; `[]`, `DRAFT` or null are a 400.
+fn stage_list(schema: &Schema, s: &Selection, arg: &str) -> Result<Vec<StageIdx>, Invalid> {
+    let items: Vec<&J> = match s.args.get(arg) {
+        None => return Ok(vec![PUBLISHED_IDX]),
+        Some(J::Null) => return invalid("CTX-5", format!("{arg} must not be null")),
+        Some(J::Array(a)) => a.iter().collect(),
+        Some(one) => vec![one],
+    };
+    if items.is_empty() {
+        return invalid("WRITE-5", format!("{arg} must not be empty"));
+    }
+    let mut out = Vec::new();
+    for it in items {
+        let Some(st) = it.as_str().and_then(|x| schema.stage(x)) else {
+            return invalid("CTX-3", format!("{arg}: unknown stage {it}"));
+        };
+        if st == DRAFT_IDX {
+            return invalid("WRITE-5", format!("{arg} must not contain DRAFT"));
+        }
+        if !out.contains(&st) {
+            out.push(st);
+        }
+    }
+    Ok(out)
+}
+
+fn coerce_field(
+    schema: &Schema,
+    model: ModelIdx,
+    fi: FieldIdx,
+    v: &J,
+    path: &str,
+) -> Result<Value, Invalid> {
+    let Some(t) = schema.models.get(model).and_then(|m| m.scalar_type(fi)) else {
+        return invalid("READ-10", format!("{path}: not a scalar field"));
+    };
+    Value::coerce(t, v).map_err(|e| Invalid {
+        rule: "DATA-1",
+        message: format!("{path}: {e}"),
+    })
+}
+
+fn plan_localized(
+    schema: &Schema,
+    model: ModelIdx,
+    v: &J,
+    create: bool,
+    path: &str,
+) -> Result<Values, Invalid> {
+    let Some(m) = schema.models.get(model) else {
+        return invalid("READ-10", "unknown model");
+    };
+    let J::Object(o) = v else {
+        return invalid("DATA-1", format!("{path}: not an input object"));
+    };
+    let mut out = Vec::new();
+    for (k, x) in o {
+        let Some(fi) = m.fields.iter().position(|f| &f.api_id == k && f.localized) else {
+            return invalid("READ-10", format!("{path}.{k}: not a localized field"));
+        };
+        out.push((
+            fi,
+            coerce_field(schema, model, fi, x, &format!("{path}.{k}"))?,
+        ));
+    }
+    if create {
+        for (fi, f) in m.fields.iter().enumerate() {
+            if f.localized && f.required && !out.iter().any(|(i, v)| *i == fi && !v.is_null()) {
+                return invalid(
+                    "DATA-5",
+                    format!("{path}: required field {:?} missing", f.api_id),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn locale_of(schema: &Schema, v: Option<&J>, path: &str) -> Result<LocaleIdx, Invalid> {
+    match v.and_then(J::as_str).and_then(|l| schema.locale(l)) {
+        Some(l) => Ok(l),
+        None => invalid("CTX-3", format!("{path}: unknown or missing locale")),
+    }
+}
+
+fn list_of(v: &J) -> Vec<&J> {
+    match v {
+        J::Array(a) => a.iter().collect(),
+        one => vec![one],
+    }
+}
+
+fn ids_of(v: &J, path: &str) -> Result<Vec<String>, Invalid> {
+    let mut out = Vec::new();
+    for (i, x) in list_of(v).into_iter().enumerate() {
+        match x {
+            J::Object(o) if o.len() == 1 => match o.get("id") {
+                Some(J::String(id)) => out.push(id.clone()),
+                _ => return invalid("DATA-1", format!("{path}[{i}]: expected {{id: ID!}}")),
+            },
+            _ => return invalid("DATA-1", format!("{path}[{i}]: expected {{id: ID!}}")),
+        }
+    }
+    Ok(out)
+}
+
+fn plan_localizations(
+    schema: &Schema,
+    model: ModelIdx,
+    v: &J,
+    create: bool,
+    plan: &mut DataPlan,
+) -> Result<(), Invalid> {
+    let J::Object(o) = v else {
+        return invalid("DATA-1", "localizations: not an input object");
+    };
+    let allowed: &[&str] = if create {
+        &["create"]
+    } else {
+        &["create", "update", "upsert", "delete"]
+    };
+    let mut seen: Vec<LocaleIdx> = Vec::new();
+    let mut note = |l: LocaleIdx, plan: &mut DataPlan| {
+        if l == 0 {
+            plan.data_errors.push(Invalid {
+                rule: "WRITE-9",
+                message: "localizations: the default locale is written through top-level fields"
+                    .into(),
+            });
+        }
+        if seen.contains(&l) {
+            plan.data_errors.push(Invalid {
+                rule: "WRITE-9",
+                message: "localizations: one locale twice".into(),
+            });
+        }
+        seen.push(l);
+    };
+    for (k, x) in o {
+        if !allowed.contains(&k.as_str()) {
+            return invalid(
+                "READ-10",
+                format!("localizations.{k}: not in this contract"),
+            );
+        }
+        for (i, item) in list_of(x).into_iter().enumerate() {
+            let path = format!("localizations.{k}[{i}]");
+            match k.as_str() {
+                "delete" => {
+                    let l = locale_of(schema, Some(item), &path)?;
+                    note(l, plan);
+                    plan.loc_delete.push(l);
+                }
+                "upsert" => {
+                    let J::Object(io) = item else {
+                        return invalid("DATA-1", format!("{path}: not an input object"));
+                    };
+                    if let Some(bad) = io
+                        .keys()
+                        .find(|k| !["locale", "create", "update"].contains(&k.as_str()))
+                    {
+                        return invalid("READ-10", format!("{path}.{bad}: unknown"));
+                    }
+                    let l = locale_of(schema, io.get("locale"), &path)?;
+                    let (Some(c), Some(u)) = (io.get("create"), io.get("update")) else {
+                        return invalid("CTX-5", format!("{path}: create and update are required"));
+                    };
+                    let c = plan_localized(schema, model, c, true, &format!("{path}.create"))?;
+                    let u = plan_localized(schema, model, u, false, &format!("{path}.update"))?;
+                    note(l, plan);
+                    plan.loc_upsert.push((l, c, u));
+                }
+                _ => {
+                    let J::Object(io) = item else {
+                        return invalid("DATA-1", format!("{path}: not an input object"));
+                    };
+                    if let Some(bad) = io
+                        .keys()
+                        .find(|k| !["locale", "data"].contains(&k.as_str()))
+                    {
+                        return invalid("READ-10", format!("{path}.{bad}: unknown"));
+                    }
+                    let l = locale_of(schema, io.get("locale"), &path)?;
+                    let Some(d) = io.get("data") else {
+                        return invalid("CTX-5", format!("{path}: data is required"));
+                    };
+                    let is_create = k == "create";
+                    let vals =
+                        plan_localized(schema, model, d, is_create, &format!("{path}.data"))?;
+                    note(l, plan);
+                    if is_create {
+                        plan.loc_create.push((l, vals));
+                    } else {
+                        plan.loc_update.push((l, vals));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn plan_relation(
+    key: &str,
+    v: &J,
+    single: bool,
+    create: bool,
+    plan: &mut DataPlan,
+    rf: RelField,
+) -> Result<(), Invalid> {
+    let J::Object(o) = v else {
+        return invalid("DATA-1", format!("{key}: not a relation input"));
+    };
+    let allowed: &[&str] = match (create, single) {
+        (true, _) => &["connect"],
+        (false, true) => &["connect", "disconnect"],
+        (false, false) => &["connect", "disconnect", "set"],
+    };
+    if let Some(bad) = o.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return invalid("READ-10", format!("{key}.{bad}: not in this contract"));
+    }
+    if o.len() > 1 {
+        plan.data_errors.push(Invalid {
+            rule: "WRITE-10",
+            message: format!("{key}: two of connect, disconnect, set"),
+        });
+    }
+    for (k, x) in o {
+        let path = format!("{key}.{k}");
+        let op = match (k.as_str(), single) {
+            ("connect", true) => match x {
+                J::Object(_) => RelOp::Connect(ids_of(x, &path)?),
+                _ => return invalid("DATA-1", format!("{path}: expected {{id: ID!}}")),
+            },
+            ("disconnect", true) => match x {
+                J::Bool(b) => RelOp::DisconnectSingle(*b),
+                _ => return invalid("DATA-1", format!("{path}: expected a Boolean")),
+            },
+            ("connect", false) => RelOp::Connect(ids_of(x, &path)?),
+            ("disconnect", false) => RelOp::Disconnect(ids_of(x, &path)?),
+            _ => RelOp::Set(ids_of(x, &path)?),
+        };
+        if let RelOp::Connect(ids) | RelOp::Disconnect(ids) | RelOp::Set(ids) = &op {
+            let mut seen = BTreeSet::new();
+            if ids.iter().any(|i| !seen.insert(i)) {
+                plan.data_errors.push(Invalid {
+                    rule: "WRITE-10",
+                    message: format!("{path}: an id twice in one list"),
+                });
+            }
+        }
+        plan.relations.push((rf, op));
+    }
+    Ok(())
+}
+
+/// Validates `data` (ERR-1 step 5) into a [`DataPlan`].
+pub fn plan_data(
+    schema: &Schema,
+    model: ModelIdx,
+    data: &Map<String, J>,
+    create: bool,
+) -> Result<DataPlan, Invalid> {
+    let Some(m) = schema.models.get(model) else {
+        return invalid("READ-10", "unknown model");
+    };
+    let mut plan = DataPlan::default();
+    for (k, v) in data {
+        if k == "localizations" {
+            if !m.has_localized_fields() {
+                return invalid(
+                    "READ-10",
+                    format!("{} has no localizations input", m.api_id),
+                );
+            }
+            plan_localizations(schema, model, v, create, &mut plan)?;
+            continue;
+        }
+        match m.field(k) {
+            Some(FieldRef::Scalar(fi)) => {
+                let val = coerce_field(schema, model, fi, v, k)?;
+                plan.scalars.push((fi, val));
+            }
+            Some(FieldRef::Relation(fi)) => {
+                let single = matches!(
+                    m.fields.get(fi).map(|f| &f.kind),
+                    Some(FieldKind::Relation { list: false, .. })
+                );
+                if v.is_null() {
+                    return invalid("CTX-5", format!("{k}: a relation input must not be null"));
+                }
+                plan_relation(k, v, single, create, &mut plan, RelField::Own(fi))?;
+            }
+            Some(FieldRef::Reverse(ri)) => {
+                if v.is_null() {
+                    return invalid("CTX-5", format!("{k}: a relation input must not be null"));
+                }
+                plan_relation(k, v, false, create, &mut plan, RelField::Reverse(ri))?;
+            }
+            Some(FieldRef::System(_)) => {
+                return invalid("READ-10", format!("{k}: system fields cannot be written"))
+            }
+            None => return invalid("READ-10", format!("{} has no field {k:?}", m.api_id)),
+        }
+    }
+    if create {
+        for (fi, f) in m.fields.iter().enumerate() {
+            if f.required && !plan.scalars.iter().any(|(i, v)| *i == fi && !v.is_null()) {
+                return invalid(
+                    "DATA-5",
+                    format!("required field {:?} is missing from create data", f.api_id),
+                );
+            }
+        }
+    }
+    Ok(plan)
+}
+
+// ----------------------------------------------------------------------------------------
+// Checking and applying.
+
+/// A requirement (§7): ACTION(model, stage, locale, document).
+struct Req {
+    action: Action,
+    model: ModelIdx,
+    stage: StageIdx,
+    locale: LocaleIdx,
+    /// The document the condition is read on, with the content and entry it belongs to and
+    /// its stage; `None` for a dependency whose condition is not consulted.
+    doc: Option<DocRef>,
+}
+
+#[derive(Clone, Copy)]
+enum Which {
+    Old,
+    New,
+}
+
+struct DocRef {
+    which: Which,
+    entry_id: String,
+    stage: StageIdx,
+}
+
+/// What one mutation field did.
+enum FieldOutcome {
+    Denied(BTreeSet<FailedAction>, &'static str),
+    DataError(Invalid),
+    NoMatch,
+    Done(Box<Content>, J),
+}
+
+struct Writer<'a> {
+    schema: &'a Schema,
+    profile: &'a Profile,
+    grants: &'a [Grant],
+    read_grants: Vec<&'a Grant>,
+}
+
+fn doc_locales(doc: &Document) -> Vec<LocaleIdx> {
+    doc.localizations.iter().map(|(l, _)| *l).collect()
+}
+
+impl<'a> Writer<'a> {
+    fn grant_locale(&self, model: ModelIdx, l: LocaleIdx) -> Option<LocaleIdx> {
+        let localized = self
+            .schema
+            .models
+            .get(model)
+            .is_some_and(|m| m.has_localized_fields());
+        (localized || self.profile.unlocalized_locales).then_some(l)
+    }
+
+    fn met(&self, r: &Req, old: &Content, new: &Content) -> bool {
+        let gl = self.grant_locale(r.model, r.locale);
+        self.grants.iter().any(|g| {
+            if !g.covers(r.action, r.model, r.stage, gl) {
+                return false;
+            }
+            let consult = r.action != Action::Read || self.profile.dependency_conditions;
+            let (Some(cond), Some(d), true) = (&g.condition, &r.doc, consult) else {
+                return true;
+            };
+            let content = match d.which {
+                Which::Old => old,
+                Which::New => new,
+            };
+            let Some(entry) = content.get(&d.entry_id) else {
+                return false;
+            };
+            let Some(doc) = entry.document(d.stage) else {
+                return false;
+            };
+            eval(
+                cond,
+                &EvalCtx {
+                    schema: self.schema,
+                    content,
+                    stage: d.stage,
+                    locale: 0,
+                    null_logic: self.profile.null_logic,
+                },
+                entry,
+                doc,
+            )
+        })
+    }
+
+    fn failed(&self, r: &Req) -> FailedAction {
+        FailedAction {
+            action: r.action.failed_name().to_string(),
+            model: self
+                .schema
+                .models
+                .get(r.model)
+                .map(|m| m.api_id.clone())
+                .unwrap_or_default(),
+            stage: self.schema.stages.get(r.stage).cloned().unwrap_or_default(),
+        }
+    }
+
+    fn readback(&self, content: &Content, id: &str, sel: &[Item]) -> J {
+        let reader = Reader {
+            schema: self.schema,
+            content,
+            grants: &self.read_grants,
+            profile: self.profile,
+        };
+        let Some(entry) = content.get(id) else {
+            return J::Null;
+        };
+        let Some(doc) = entry.document(DRAFT_IDX) else {
+            return J::Null;
+        };
+        match reader.visible(entry, doc, DRAFT_IDX, &[0]) {
+            Some(l) => reader.render(entry, doc, DRAFT_IDX, l, &[0], sel),
+            None => J::Null,
+        }
+    }
+
+    /// Runs one mutation field against `content`.
+    fn run(
+        &self,
+        content: &Content,
+        model: ModelIdx,
+        id: Option<&str>,
+        kind: &MutKind,
+        sel: &[Item],
+    ) -> FieldOutcome {
+        let action = kind.action();
+        // WRITE-0: a grant of the mutation's own action on the model at all.
+        let any = self
+            .grants
+            .iter()
+            .any(|g| g.enabled && g.action == action && g.model.is_none_or(|m| m == model));
+        if !any {
+            let stages: Vec<StageIdx> = match kind {
+                MutKind::Publish(s) | MutKind::Unpublish(s) => s.clone(),
+                _ => vec![DRAFT_IDX],
+            };
+            let set = stages
+                .into_iter()
+                .map(|stage| {
+                    self.failed(&Req {
+                        action,
+                        model,
+                        stage,
+                        locale: 0,
+                        doc: None,
+                    })
+                })
+                .collect();
+            return FieldOutcome::Denied(set, "WRITE-0");
+        }
+        // Matching (WRITE-6).
+        let matched: Option<&Entry> = match id {
+            None => None,
+            Some(id) => match content.get(id).filter(|e| e.model == model) {
+                Some(e) => Some(e),
+                None => return FieldOutcome::NoMatch,
+            },
+        };
+        let mut new = content.clone();
+        let mut errors: Vec<Invalid> = Vec::new();
+        let mut reqs: Vec<Req> = Vec::new();
+        let t = new.latest_timestamp.saturating_add(1);
+        let read_dep = |stage: StageIdx| Req {
+            action: Action::Read,
+            model,
+            stage,
+            locale: 0,
+            doc: None,
+        };
+        let result_id: String;
+        match (kind, matched) {
+            (MutKind::Create(plan), _) => {
+                new.next_id += 1;
+                let new_id = format!("cref{:021}", new.next_id);
+                result_id = new_id.clone();
+                errors.extend(plan.data_errors.iter().cloned());
+                let doc = self.new_document(model, plan, t);
+                let order = new.next_order;
+                new.next_order += 1;
+                let mut documents = vec![None; self.schema.stages.len()];
+                if let Some(slot) = documents.get_mut(DRAFT_IDX) {
+                    *slot = Some(doc);
+                }
+                new.entries.push(Entry {
+                    id: new_id.clone(),
+                    model,
+                    order,
+                    documents,
+                });
+                new.reindex();
+                let ends = self.apply_relations(&mut new, model, &new_id, plan, &mut errors);
+                let mut touched = vec![0];
+                for (l, _) in &plan.loc_create {
+                    if !touched.contains(l) {
+                        touched.push(*l);
+                    }
+                }
+                for l in self.touched(touched) {
+                    reqs.push(Req {
+                        action: Action::Create,
+                        model,
+                        stage: DRAFT_IDX,
+                        locale: l,
+                        doc: Some(DocRef {
+                            which: Which::New,
+                            entry_id: new_id.clone(),
+                            stage: DRAFT_IDX,
+                        }),
+                    });
+                }
+                reqs.push(read_dep(DRAFT_IDX));
+                self.other_ends(&ends, content, &mut reqs);
+            }
+            (MutKind::Update(plan), Some(entry)) => {
+                result_id = entry.id.clone();
+                errors.extend(plan.data_errors.iter().cloned());
+                self.update_document(&mut new, entry, plan, t, &mut errors);
+                let ends = self.apply_relations(&mut new, model, &entry.id, plan, &mut errors);
+                let mut touched = Vec::new();
+                if plan.sets_top_level() {
+                    touched.push(0);
+                }
+                for l in plan.named_locales() {
+                    if !touched.contains(&l) {
+                        touched.push(l);
+                    }
+                }
+                if touched.is_empty() {
+                    touched.push(0);
+                }
+                for l in self.touched(touched) {
+                    reqs.push(Req {
+                        action: Action::Update,
+                        model,
+                        stage: DRAFT_IDX,
+                        locale: l,
+                        doc: Some(DocRef {
+                            which: Which::Old,
+                            entry_id: entry.id.clone(),
+                            stage: DRAFT_IDX,
+                        }),
+                    });
+                    if self.profile.update_condition_on_both {
+                        reqs.push(Req {
+                            action: Action::Update,
+                            model,
+                            stage: DRAFT_IDX,
+                            locale: l,
+                            doc: Some(DocRef {
+                                which: Which::New,
+                                entry_id: entry.id.clone(),
+                                stage: DRAFT_IDX,
+                            }),
+                        });
+                    }
+                }
+                reqs.push(read_dep(DRAFT_IDX));
+                self.other_ends(&ends, content, &mut reqs);
+            }
+            (MutKind::Delete, Some(entry)) => {
+                result_id = entry.id.clone();
+                let draft_locs = entry
+                    .document(DRAFT_IDX)
+                    .map(doc_locales)
+                    .unwrap_or_default();
+                for l in self.touched(draft_locs) {
+                    reqs.push(Req {
+                        action: Action::Delete,
+                        model,
+                        stage: DRAFT_IDX,
+                        locale: l,
+                        doc: Some(DocRef {
+                            which: Which::Old,
+                            entry_id: entry.id.clone(),
+                            stage: DRAFT_IDX,
+                        }),
+                    });
+                }
+                for (s, d) in entry.documents.iter().enumerate() {
+                    let Some(d) = d else { continue };
+                    reqs.push(read_dep(s));
+                    if s != DRAFT_IDX {
+                        for l in self.touched(doc_locales(d)) {
+                            reqs.push(Req {
+                                action: Action::Unpublish,
+                                model,
+                                stage: s,
+                                locale: l,
+                                doc: Some(DocRef {
+                                    which: Which::Old,
+                                    entry_id: entry.id.clone(),
+                                    stage: s,
+                                }),
+                            });
+                        }
+                    }
+                }
+                new.entries.retain(|e| e.id != entry.id);
+                new.reindex();
+            }
+            (MutKind::Publish(to), Some(entry)) => {
+                result_id = entry.id.clone();
+                let Some(draft) = entry.document(DRAFT_IDX) else {
+                    return FieldOutcome::NoMatch;
+                };
+                for &s in to {
+                    for l in self.touched(doc_locales(draft)) {
+                        reqs.push(Req {
+                            action: Action::Publish,
+                            model,
+                            stage: s,
+                            locale: l,
+                            doc: Some(DocRef {
+                                which: Which::Old,
+                                entry_id: entry.id.clone(),
+                                stage: DRAFT_IDX,
+                            }),
+                        });
+                    }
+                }
+                reqs.push(read_dep(DRAFT_IDX));
+                if let Some(e) = new
+                    .by_id
+                    .get(&entry.id)
+                    .and_then(|&i| new.entries.get_mut(i))
+                {
+                    for &s in to {
+                        let mut copy = draft.clone();
+                        if !self.profile.publish_copies_all {
+                            copy.localizations.retain(|(l, _)| *l == 0);
+                        }
+                        copy.published_at = Some(t);
+                        if let Some(slot) = e.documents.get_mut(s) {
+                            *slot = Some(copy);
+                        }
+                    }
+                }
+            }
+            (MutKind::Unpublish(from), Some(entry)) => {
+                result_id = entry.id.clone();
+                for &s in from {
+                    let (doc_stage, d) = match entry.document(s) {
+                        Some(d) => (s, d),
+                        None => match entry.document(DRAFT_IDX) {
+                            Some(d) => (DRAFT_IDX, d),
+                            None => continue,
+                        },
+                    };
+                    for l in self.touched(doc_locales(d)) {
+                        reqs.push(Req {
+                            action: Action::Unpublish,
+                            model,
+                            stage: s,
+                            locale: l,
+                            doc: Some(DocRef {
+                                which: Which::Old,
+                                entry_id: entry.id.clone(),
+                                stage: doc_stage,
+                            }),
+                        });
+                    }
+                }
+                for (s, d) in entry.documents.iter().enumerate() {
+                    if d.is_some() {
+                        reqs.push(read_dep(s));
+                    }
+                }
+                if let Some(e) = new
+                    .by_id
+                    .get(&entry.id)
+                    .and_then(|&i| new.entries.get_mut(i))
+                {
+                    for &s in from {
+                        if let Some(slot) = e.documents.get_mut(s) {
+                            *slot = None;
+                        }
+                    }
+                }
+            }
+            (_, None) => return FieldOutcome::NoMatch,
+        }
+        let unmet: BTreeSet<FailedAction> = reqs
+            .iter()
+            .filter(|r| !self.met(r, content, &new))
+            .map(|r| self.failed(r))
+            .collect();
+        if !unmet.is_empty() {
+            return FieldOutcome::Denied(unmet, kind.rule());
+        }
+        if let Some(e) = errors.into_iter().next() {
+            return FieldOutcome::DataError(e);
+        }
+        new.latest_timestamp = t;
+        let data = match kind {
+            MutKind::Delete => self.readback(content, &result_id, sel),
+            _ => self.readback(&new, &result_id, sel),
+        };
+        FieldOutcome::Done(Box::new(new), data)
+    }
+
+    fn touched(&self, locales: Vec<LocaleIdx>) -> Vec<LocaleIdx> {
+        if self.profile.write_locales_touched {
+            locales
+        } else {
+            vec![0]
+        }
+    }
+
+    fn new_document(&self, model: ModelIdx, plan: &DataPlan, t: i64) -> Document {
+        let nf = self
+            .schema
+            .models
+            .get(model)
+            .map(|m| m.fields.len())
+            .unwrap_or(0);
+        let mut doc = Document {
+            values: vec![Value::Null; nf],
+            links: vec![Vec::new(); nf],
+            localizations: vec![(0, vec![Value::Null; nf])],
+            created_at: t,
+            updated_at: t,
+            published_at: None,
+        };
+        self.set_scalars(model, &mut doc, &plan.scalars);
+        for (l, vals) in &plan.loc_create {
+            let mut lv = vec![Value::Null; nf];
+            for (fi, v) in vals {
+                if let Some(slot) = lv.get_mut(*fi) {
+                    *slot = v.clone();
+                }
+            }
+            doc.localizations.push((*l, lv));
+        }
+        doc.localizations.sort_by_key(|(l, _)| *l);
+        doc
+    }
+
+    fn set_scalars(&self, model: ModelIdx, doc: &mut Document, vals: &Values) {
+        let Some(m) = self.schema.models.get(model) else {
+            return;
+        };
+        for (fi, v) in vals {
+            let localized = m.fields.get(*fi).is_some_and(|f| f.localized);
+            let slot = if localized {
+                doc.localizations
+                    .iter_mut()
+                    .find(|(l, _)| *l == 0)
+                    .and_then(|(_, lv)| lv.get_mut(*fi))
+            } else {
+                doc.values.get_mut(*fi)
+            };
+            if let Some(s) = slot {
+                *s = v.clone();
+            }
+        }
+    }
+
+    fn update_document(
+        &self,
+        new: &mut Content,
+        entry: &Entry,
+        plan: &DataPlan,
+        t: i64,
+        errors: &mut Vec<Invalid>,
+    ) {
+        let Some(m) = self.schema.models.get(entry.model) else {
+            return;
+        };
+        let nf = m.fields.len();
+        let Some(e) = new
+            .by_id
+            .get(&entry.id)
+            .and_then(|&i| new.entries.get_mut(i))
+        else {
+            return;
+        };
+        let Some(doc) = e.documents.get_mut(DRAFT_IDX).and_then(Option::as_mut) else {
+            return;
+        };
+        let null_required = |vals: &Values, errors: &mut Vec<Invalid>| {
+            for (fi, v) in vals {
+                if v.is_null() && m.fields.get(*fi).is_some_and(|f| f.required) {
+                    errors.push(Invalid {
+                        rule: "DATA-5",
+                        message: format!(
+                            "required field {:?} set to null",
+                            m.fields.get(*fi).map(|f| f.api_id.as_str()).unwrap_or("")
+                        ),
+                    });
+                }
+            }
+        };
+        null_required(&plan.scalars, errors);
+        self.set_scalars(entry.model, doc, &plan.scalars);
+        let put = |doc: &mut Document, l: LocaleIdx, vals: &Values| {
+            if let Some((_, lv)) = doc.localizations.iter_mut().find(|(x, _)| *x == l) {
+                for (fi, v) in vals {
+                    if let Some(s) = lv.get_mut(*fi) {
+                        *s = v.clone();
+                    }
+                }
+            }
+        };
+        let create = |doc: &mut Document, l: LocaleIdx, vals: &Values| {
+            let mut lv = vec![Value::Null; nf];
+            for (fi, v) in vals {
+                if let Some(s) = lv.get_mut(*fi) {
+                    *s = v.clone();
+                }
+            }
+            doc.localizations.push((l, lv));
+            doc.localizations.sort_by_key(|(x, _)| *x);
+        };
+        let name = |l: LocaleIdx| self.schema.locales.get(l).cloned().unwrap_or_default();
+        for (l, vals) in &plan.loc_create {
+            if doc.has_locale(*l) {
+                errors.push(Invalid {
+                    rule: "WRITE-9",
+                    message: format!("localization {:?} exists already", name(*l)),
+                });
+            } else {
+                create(doc, *l, vals);
+            }
+        }
+        for (l, vals) in &plan.loc_update {
+            null_required(vals, errors);
+            if doc.has_locale(*l) {
+                put(doc, *l, vals);
+            } else {
+                errors.push(Invalid {
+                    rule: "WRITE-9",
+                    message: format!("localization {:?} does not exist", name(*l)),
+                });
+            }
+        }
+        for (l, c, u) in &plan.loc_upsert {
+            if doc.has_locale(*l) {
+                null_required(u, errors);
+                put(doc, *l, u);
+            } else {
+                create(doc, *l, c);
+            }
+        }
+        for l in &plan.loc_delete {
+            if doc.has_locale(*l) && *l != 0 {
+                doc.localizations.retain(|(x, _)| x != l);
+            } else {
+                errors.push(Invalid {
+                    rule: "WRITE-9",
+                    message: format!("localization {:?} does not exist", name(*l)),
+                });
+            }
+        }
+        doc.updated_at = t;
+    }
+
+    /// Applies relation inputs; returns the (model, entry id) at the other end of every link
+    /// made or removed through a two-way relation (or any, per the one-way knob).
+    fn apply_relations(
+        &self,
+        new: &mut Content,
+        model: ModelIdx,
+        id: &str,
+        plan: &DataPlan,
+        errors: &mut Vec<Invalid>,
+    ) -> Vec<(ModelIdx, String)> {
+        let mut ends = Vec::new();
+        let Some(m) = self.schema.models.get(model) else {
+            return ends;
+        };
+        let data_err = |errors: &mut Vec<Invalid>, msg: String| {
+            errors.push(Invalid {
+                rule: "WRITE-10",
+                message: msg,
+            })
+        };
+        for (rf, op) in &plan.relations {
+            match rf {
+                RelField::Own(fi) => {
+                    let Some(FieldKind::Relation {
+                        target,
+                        list,
+                        reverse,
+                    }) = m.fields.get(*fi).map(|f| &f.kind)
+                    else {
+                        continue;
+                    };
+                    let counts = reverse.is_some() || self.profile.one_way_connect_needs_update;
+                    let exists =
+                        |new: &Content, tid: &str| new.get(tid).is_some_and(|e| e.model == *target);
+                    let mut current: Vec<Link> = new
+                        .get(id)
+                        .and_then(|e| e.document(DRAFT_IDX))
+                        .and_then(|d| d.links.get(*fi))
+                        .cloned()
+                        .unwrap_or_default();
+                    let mut made: Vec<String> = Vec::new();
+                    let mut removed: Vec<String> = Vec::new();
+                    let connect = |current: &mut Vec<Link>,
+                                   new: &mut Content,
+                                   ids: &[String],
+                                   errors: &mut Vec<Invalid>,
+                                   made: &mut Vec<String>,
+                                   removed: &mut Vec<String>| {
+                        for tid in ids {
+                            if !exists(new, tid) {
+                                data_err(errors, format!("{tid:?} names no entry to connect"));
+                                continue;
+                            }
+                            if *list {
+                                if current.iter().any(|l| &l.target == tid) {
+                                    data_err(errors, format!("{tid:?} is linked already"));
+                                    continue;
+                                }
+                            } else {
+                                removed.extend(current.drain(..).map(|l| l.target));
+                            }
+                            let seq = new.next_link_seq;
+                            new.next_link_seq += 1;
+                            current.push(Link {
+                                target: tid.clone(),
+                                seq,
+                            });
+                            made.push(tid.clone());
+                        }
+                    };
+                    match op {
+                        RelOp::Connect(ids) => {
+                            connect(&mut current, new, ids, errors, &mut made, &mut removed)
+                        }
+                        RelOp::Set(ids) => {
+                            removed.extend(current.drain(..).map(|l| l.target));
+                            connect(&mut current, new, ids, errors, &mut made, &mut removed);
+                        }
+                        RelOp::Disconnect(ids) => {
+                            for tid in ids {
+                                if let Some(p) = current.iter().position(|l| &l.target == tid) {
+                                    current.remove(p);
+                                    removed.push(tid.clone());
+                                } else {
+                                    data_err(errors, format!("{tid:?} is not linked"));
+                                }
+                            }
+                        }
+                        RelOp::DisconnectSingle(true) => {
+                            removed.extend(current.drain(..).map(|l| l.target));
+                        }
+                        RelOp::DisconnectSingle(false) => {}
+                    }
+                    if let Some(d) = new
+                        .by_id
+                        .get(id)
+                        .copied()
+                        .and_then(|i| new.entries.get_mut(i))
+                        .and_then(|e| e.documents.get_mut(DRAFT_IDX))
+                        .and_then(Option::as_mut)
+                    {
+                        if let Some(slot) = d.links.get_mut(*fi) {
+                            *slot = current;
+                        }
+                    }
+                    if counts {
+                        for tid in made.into_iter().chain(removed) {
+                            ends.push((*target, tid));
+                        }
+                    }
+                }
+                RelField::Reverse(ri) => {
+                    let Some(rev) = m.reverse.get(*ri) else {
+                        continue;
+                    };
+                    let (owner, ofi) = (rev.owner, rev.owner_field);
+                    let owner_single = matches!(
+                        self.schema
+                            .models
+                            .get(owner)
+                            .and_then(|om| om.fields.get(ofi))
+                            .map(|f| &f.kind),
+                        Some(FieldKind::Relation { list: false, .. })
+                    );
+                    let linked_owners: Vec<String> = new
+                        .reverse_links(owner, ofi, id, DRAFT_IDX)
+                        .into_iter()
+                        .map(|(_, e, _)| e.id.clone())
+                        .collect();
+                    let unlink = |new: &mut Content, oid: &str| {
+                        if let Some(d) = new
+                            .by_id
+                            .get(oid)
+                            .copied()
+                            .and_then(|i| new.entries.get_mut(i))
+                            .and_then(|e| e.documents.get_mut(DRAFT_IDX))
+                            .and_then(Option::as_mut)
+                        {
+                            if let Some(ls) = d.links.get_mut(ofi) {
+                                ls.retain(|l| l.target != id);
+                            }
+                        }
+                    };
+                    let link = |new: &mut Content, oid: &str, errors: &mut Vec<Invalid>| -> bool {
+                        let seq = new.next_link_seq;
+                        let Some(d) = new
+                            .by_id
+                            .get(oid)
+                            .copied()
+                            .and_then(|i| new.entries.get_mut(i))
+                            .filter(|e| e.model == owner)
+                            .and_then(|e| e.documents.get_mut(DRAFT_IDX))
+                            .and_then(Option::as_mut)
+                        else {
+                            data_err(errors, format!("{oid:?} names no entry to connect"));
+                            return false;
+                        };
+                        let Some(ls) = d.links.get_mut(ofi) else {
+                            return false;
+                        };
+                        if ls.iter().any(|l| l.target == id) {
+                            data_err(errors, format!("{oid:?} is linked already"));
+                            return false;
+                        }
+                        if owner_single && !ls.is_empty() {
+                            data_err(
+                                errors,
+                                format!("{oid:?} already links another entry through its single relation"),
+                            );
+                            return false;
+                        }
+                        ls.push(Link {
+                            target: id.to_string(),
+                            seq,
+                        });
+                        new.next_link_seq += 1;
+                        true
+                    };
+                    match op {
+                        RelOp::Connect(ids) => {
+                            for oid in ids {
+                                if link(new, oid, errors) {
+                                    ends.push((owner, oid.clone()));
+                                }
+                            }
+                        }
+                        RelOp::Set(ids) => {
+                            for oid in &linked_owners {
+                                unlink(new, oid);
+                                ends.push((owner, oid.clone()));
+                            }
+                            for oid in ids {
+                                if link(new, oid, errors) {
+                                    ends.push((owner, oid.clone()));
+                                }
+                            }
+                        }
+                        RelOp::Disconnect(ids) => {
+                            for oid in ids {
+                                if linked_owners.contains(oid) {
+                                    unlink(new, oid);
+                                    ends.push((owner, oid.clone()));
+                                } else {
+                                    data_err(errors, format!("{oid:?} is not linked"));
+                                }
+                            }
+                        }
+                        RelOp::DisconnectSingle(_) => {}
+                    }
+                }
+            }
+        }
+        ends
+    }
+
+    /// UPDATE(R, DRAFT, default locale, r's stored DRAFT document) per other end (WRITE-10).
+    fn other_ends(&self, ends: &[(ModelIdx, String)], old: &Content, reqs: &mut Vec<Req>) {
+        for (m, id) in ends {
+            if old.get(id).is_none() {
+                continue;
+            }
+            reqs.push(Req {
+                action: Action::Update,
+                model: *m,
+                stage: DRAFT_IDX,
+                locale: 0,
+                doc: Some(DocRef {
+                    which: Which::Old,
+                    entry_id: id.clone(),
+                    stage: DRAFT_IDX,
+                }),
+            });
+        }
+    }
+}
+
+/// Runs a planned mutation operation (ERR-1 steps 6–7, WRITE-11) on `content`; on success
+/// replaces it and returns the data.
+pub fn execute(
+    schema: &Schema,
+    profile: &Profile,
+    grants: &[Grant],
+    content: &mut Content,
+    roots: &[MutRoot],
+) -> Outcome {
+    let writer = Writer {
+        schema,
+        profile,
+        grants,
+        read_grants: read::read_grants(grants),
+    };
+    let mut work: Option<Box<Content>> = None;
+    let mut failed: BTreeSet<FailedAction> = BTreeSet::new();
+    let mut rule: Option<&'static str> = None;
+    let mut data_error: Option<Invalid> = None;
+    let mut data = Map::new();
+    for r in roots {
+        match r {
+            MutRoot::Typename(k) => {
+                data.insert(k.clone(), J::String("Mutation".into()));
+            }
+            MutRoot::Field {
+                key,
+                model,
+                id,
+                kind,
+                sel,
+            } => {
+                let current: &Content = work.as_deref().unwrap_or(content);
+                match writer.run(current, *model, id.as_deref(), kind, sel) {
+                    FieldOutcome::Denied(set, r) => {
+                        failed.extend(set);
+                        rule.get_or_insert(r);
+                    }
+                    FieldOutcome::DataError(e) => {
+                        data_error.get_or_insert(e);
+                    }
+                    FieldOutcome::NoMatch => {
+                        data.insert(key.clone(), J::Null);
+                    }
+                    FieldOutcome::Done(new, value) => {
+                        work = Some(new);
+                        data.insert(key.clone(), value);
+                    }
+                }
+            }
+        }
+    }
+    if !failed.is_empty() {
+        return Outcome::Denied {
+            rule: rule.map(str::to_string),
+            errors: vec![DeniedError {
+                message: "Mutation failed due to permission errors".into(),
+                path: None,
+                failed_actions: Some(failed.into_iter().collect()),
+            }],
+        };
+    }
+    if let Some(e) = data_error {
+        return Outcome::invalid(e.rule, e.message);
+    }
+    if let Some(w) = work {
+        *content = *w;
+    }
+    Outcome::Ok {
+        data: J::Object(data),
+    }
+}
