@@ -9,11 +9,12 @@
 //! recursive parser runs. Every `Err` is a 400 message (ERR-1 step 5); nothing here panics.
 //!
 //! What is checked here, over the whole document as GraphQL validation does: duplicate argument
-//! names and input-object keys, duplicate operation, fragment and variable names, a lone anonymous
+//! names and input-object keys, duplicate operation and fragment names, a lone anonymous
 //! operation, unknown fragments and fragment cycles, unknown or misplaced directives and the `if`
 //! of `@include`/`@skip`; for the chosen operation: that it exists and is not a subscription
-//! (ERR-3), that every variable it uses (through its fragments too) is declared, and that every
-//! non-null variable has a non-null value or a default. What is not: field and argument names,
+//! (ERR-3), that its variables are declared once and every variable it uses (through its
+//! fragments too, even under `@skip`) is declared, and that every non-null variable has a
+//! non-null value or a default. What is not: field and argument names,
 //! type conditions, value types (the reference coerces them), response-key merging (CTX-3:
 //! duplicate keys stay separate [`Selection`]s in document order) and selection depth (LIMIT-1).
 
