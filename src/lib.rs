@@ -4,4 +4,5 @@
 //! The crate's spine is the reference [`model`]: a pure implementation of the permission model
 //! that every target is compared with.
 
+pub mod fuzzing;
 pub mod model;

@@ -157,8 +157,7 @@ impl Grant {
         match action {
             Action::Read | Action::Unpublish => in_list(&self.stages, stage),
             Action::Publish => {
-                in_list(&self.from_stages, DRAFT_IDX)
-                    && in_list(&self.to_stages, stage)
+                in_list(&self.from_stages, DRAFT_IDX) && in_list(&self.to_stages, stage)
             }
             Action::Create | Action::Update | Action::Delete | Action::ReadVersions => true,
         }
