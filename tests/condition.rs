@@ -313,7 +313,7 @@ fn string_operators_on_unicode_scalar_values() {
     };
     assert!(env2.p1(r#"{"title_ends_with":"😀"}"#));
     assert!(env2.p1(r#"{"title_contains":"ï"}"#));
-    assert!(env2.p1(r#"{"title_starts_with":"nai"}"#) == false);
+    assert!(!env2.p1(r#"{"title_starts_with":"nai"}"#));
 }
 
 #[test]

@@ -373,3 +373,64 @@ fn clause3(c: &Clause, model: &Model, ctx: &EvalCtx<'_>, entry: &Entry, doc: &Do
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn leaves_on_null() {
+        let null = Operand::One(Value::Null);
+        let x = Operand::One(Value::String("x".into()));
+        assert_eq!(leaf(VRef::Null, Op::Eq, &null), Some(true));
+        assert_eq!(leaf(VRef::Null, Op::NotEq, &null), Some(false));
+        assert_eq!(leaf(VRef::Null, Op::Eq, &x), None);
+        assert_eq!(leaf(VRef::Null, Op::NotIn, &Operand::List(vec![])), None);
+        assert_eq!(leaf(VRef::Str("y"), Op::NotEq, &null), Some(true));
+        assert_eq!(leaf(VRef::Str("y"), Op::Eq, &null), Some(false));
+        assert_eq!(leaf(VRef::Str("y"), Op::NotEq, &x), Some(true));
+    }
+
+    #[test]
+    fn numbers_compare_numerically() {
+        assert_eq!(
+            leaf(VRef::Int(1), Op::Eq, &Operand::One(Value::Float(1.0))),
+            Some(true)
+        );
+        assert_eq!(
+            leaf(VRef::Float(1.5), Op::Gt, &Operand::One(Value::Int(1))),
+            Some(true)
+        );
+        assert_eq!(
+            leaf(VRef::Int(2), Op::Lte, &Operand::One(Value::Int(1))),
+            Some(false)
+        );
+        assert_eq!(
+            leaf(
+                VRef::Int(2),
+                Op::In,
+                &Operand::List(vec![Value::Float(2.0)])
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            leaf(VRef::Int(2), Op::In, &Operand::List(vec![])),
+            Some(false)
+        );
+        assert_eq!(
+            leaf(VRef::Int(2), Op::NotIn, &Operand::List(vec![])),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn kleene_connectives() {
+        assert_eq!(and3([T3::True, T3::Unknown].into_iter()), T3::Unknown);
+        assert_eq!(and3([T3::Unknown, T3::False].into_iter()), T3::False);
+        assert_eq!(and3(std::iter::empty()), T3::True);
+        assert_eq!(T3::Unknown.not(), T3::Unknown);
+        assert_eq!(T3::True.not(), T3::False);
+    }
+}

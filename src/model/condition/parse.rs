@@ -581,3 +581,107 @@ impl<'de> Visitor<'de> for Seed<'_> {
         Ok(J::Object(out))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::model::project::Field;
+
+    fn model(names: &[(&str, ScalarType)]) -> Model {
+        Model {
+            api_id: "M".into(),
+            plural: "ms".into(),
+            fields: names
+                .iter()
+                .map(|(n, t)| Field {
+                    api_id: (*n).into(),
+                    kind: FieldKind::Scalar(t.clone()),
+                    localized: false,
+                    required: false,
+                })
+                .collect(),
+            reverse: vec![],
+        }
+    }
+
+    fn resolved(m: &Model, key: &str) -> Result<(String, Suffix), String> {
+        resolve(m, key).map(|(t, s)| {
+            let name = match t {
+                Target::Scalar(ScalarTarget::System(sf), _) => sf.name().to_string(),
+                Target::Scalar(ScalarTarget::Field(_, n), _) => n.to_string(),
+                _ => "relation".into(),
+            };
+            (name, s)
+        })
+    }
+
+    #[test]
+    fn suffixes_are_recognised() {
+        assert_eq!(suffix_of(""), Some(Suffix::Op(Op::Eq)));
+        assert_eq!(suffix_of("_not_in"), Some(Suffix::Op(Op::NotIn)));
+        assert_eq!(
+            suffix_of("_every"),
+            Some(Suffix::Quantifier(Quantifier::Every))
+        );
+        assert_eq!(suffix_of("_nope"), None);
+    }
+
+    #[test]
+    fn longest_valid_field_name_wins() {
+        let m = model(&[
+            ("title", ScalarType::String),
+            ("title_not", ScalarType::Boolean),
+        ]);
+        // `title_not` is a Boolean without `_in`: the valid split is `title` + `_not_in`.
+        assert_eq!(
+            resolved(&m, "title_not_in"),
+            Ok(("title".into(), Suffix::Op(Op::NotIn)))
+        );
+        assert_eq!(
+            resolved(&m, "title_not"),
+            Ok(("title_not".into(), Suffix::Op(Op::Eq)))
+        );
+        assert_eq!(
+            resolved(&m, "title_not_not"),
+            Ok(("title_not".into(), Suffix::Op(Op::NotEq)))
+        );
+        assert_eq!(resolved(&m, "id_in"), Ok(("id".into(), Suffix::Op(Op::In))));
+        assert_eq!(
+            resolved(&m, "title_not_lt"),
+            Err("operator not defined for Boolean".into())
+        );
+        assert_eq!(resolved(&m, "nope"), Err("unknown field".into()));
+    }
+
+    #[test]
+    fn operator_table() {
+        use ScalarType as T;
+        assert!(op_defined(&T::Boolean, Op::NotEq));
+        assert!(!op_defined(&T::Boolean, Op::In));
+        assert!(op_defined(&T::Id, Op::NotEndsWith));
+        assert!(!op_defined(&T::Int, Op::Contains));
+        assert!(op_defined(&T::DateTime, Op::Gte));
+        assert!(!op_defined(&T::String, Op::Lt));
+        assert!(op_defined(&T::Enum(vec![]), Op::NotIn));
+        assert!(!op_defined(&T::Enum(vec![]), Op::Gt));
+    }
+
+    #[test]
+    fn strict_json_refuses_duplicates_and_trailing_text() {
+        assert_eq!(
+            read_json_strict(r#"{"a":[{"b":1,"b":2}]}"#).unwrap_err(),
+            ParseError {
+                path: "a[0].b".into(),
+                message: "duplicate key".into()
+            }
+        );
+        assert!(read_json_strict("{} {}").is_err());
+        assert!(read_json_strict("").is_err());
+        assert_eq!(
+            read_json_strict(r#" {"a":[1,2.5,"x",null,true]} "#).unwrap(),
+            serde_json::json!({"a":[1,2.5,"x",null,true]})
+        );
+    }
+}

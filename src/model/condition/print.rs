@@ -77,3 +77,32 @@ fn clause(schema: &Schema, w: &Where, c: &Clause) -> (String, J) {
 pub fn print(schema: &Schema, w: &Where) -> String {
     to_json(schema, w).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::fuzzing::fixture_schema;
+    use crate::model::condition::parse::{parse_condition, Limits};
+
+    #[test]
+    fn prints_coerced_forms_in_key_order() {
+        let schema = fixture_schema();
+        let w = parse_condition(
+            &schema,
+            0,
+            r#"{"views_in":3,"OR":{"id":12},"kind":"BLOG","tags_none":{"weight":2},"score_gt":-0.0}"#,
+            &Limits::SPEC,
+        )
+        .unwrap();
+        assert_eq!(
+            print(&schema, &w),
+            r#"{"views_in":[3],"OR":[{"id":"12"}],"kind":"BLOG","tags_none":{"weight":2.0},"score_gt":0.0}"#
+        );
+        assert_eq!(
+            parse_condition(&schema, 0, &print(&schema, &w), &Limits::SPEC).unwrap(),
+            w
+        );
+    }
+}
