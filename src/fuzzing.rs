@@ -205,7 +205,7 @@ pub fn gen_content(schema: &Schema, b: &mut Bytes<'_>) -> Content {
                             let target = b.pick(&IDS).unwrap_or_default().to_string();
                             if ls.iter().all(|l| l.target != target) {
                                 seq += 1;
-                                ls.push(Link { target, seq });
+                                ls.push(Link::new(target, seq));
                             }
                         }
                         links.push(ls);

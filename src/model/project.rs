@@ -4,8 +4,6 @@
 //! Everything here is plain data plus lookups. Semantics (who may see what) live in
 //! `read.rs`/`write.rs`; values and their coercion live in `value.rs`.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::model::value::{ScalarType, Value};
@@ -214,6 +212,21 @@ pub struct Link {
     pub target: String,
     /// Per-environment sequence number, given when the link is made, kept by publish.
     pub seq: u64,
+    /// Where the target entry was last seen in [`Content::entries`]: a hint that makes
+    /// following a link cheap. It is checked against `target` and never decides anything.
+    #[serde(skip)]
+    pub hint: EntryIdx,
+}
+
+impl Link {
+    /// A link to `target` with sequence number `seq`, without a position hint.
+    pub fn new(target: String, seq: u64) -> Link {
+        Link {
+            target,
+            seq,
+            hint: EntryIdx::MAX,
+        }
+    }
 }
 
 /// One stage's document of an entry.
@@ -287,7 +300,7 @@ pub struct Content {
     pub entries: Vec<Entry>,
     /// id → index into `entries`.
     #[serde(skip)]
-    pub by_id: HashMap<String, EntryIdx>,
+    pub by_id: rustc_hash::FxHashMap<String, EntryIdx>,
     /// Next creation-order number.
     pub next_order: u64,
     /// Next link sequence number.
@@ -307,6 +320,14 @@ impl Content {
             .enumerate()
             .map(|(i, e)| (e.id.clone(), i))
             .collect();
+        let by_id = &self.by_id;
+        for e in &mut self.entries {
+            for d in e.documents.iter_mut().flatten() {
+                for l in d.links.iter_mut().flatten() {
+                    l.hint = by_id.get(&l.target).copied().unwrap_or(EntryIdx::MAX);
+                }
+            }
+        }
     }
 
     /// The entry with an id.
@@ -321,7 +342,10 @@ impl Content {
 
     /// The document that a link leads to in `stage`, or `None` when it dangles there (DATA-4).
     pub fn follow(&self, link: &Link, stage: StageIdx) -> Option<(&Entry, &Document)> {
-        let e = self.get(&link.target)?;
+        let e = match self.entries.get(link.hint) {
+            Some(e) if e.id == link.target => e,
+            _ => self.get(&link.target)?,
+        };
         e.document(stage).map(|d| (e, d))
     }
 

@@ -631,28 +631,25 @@ impl<'a> Reader<'a> {
         locales: &[LocaleIdx],
     ) -> Option<LocaleIdx> {
         let model = self.schema.models.get(entry.model)?;
-        let served = if model.has_localized_fields() {
+        let localized = model.has_localized_fields();
+        let served = if localized {
             *locales.iter().find(|&&l| doc.has_locale(l))?
         } else {
             *locales.first()?
         };
-        let gl = self.locale_for_grant(entry.model, served);
+        let gl = (localized || self.profile.unlocalized_locales).then_some(served);
+        let ctx = EvalCtx {
+            schema: self.schema,
+            content: self.content,
+            stage,
+            locale: served,
+            null_logic: self.profile.null_logic,
+        };
         let ok = self.grants.iter().any(|g| {
             g.covers(Action::Read, entry.model, stage, gl)
-                && g.condition.as_ref().is_none_or(|c| {
-                    eval(
-                        c,
-                        &EvalCtx {
-                            schema: self.schema,
-                            content: self.content,
-                            stage,
-                            locale: served,
-                            null_logic: self.profile.null_logic,
-                        },
-                        entry,
-                        doc,
-                    )
-                })
+                && g.condition
+                    .as_ref()
+                    .is_none_or(|c| eval(c, &ctx, entry, doc))
         });
         ok.then_some(served)
     }

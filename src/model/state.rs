@@ -560,10 +560,7 @@ fn load_doc(
                     }
                     let seq = env.content.next_link_seq;
                     env.content.next_link_seq += 1;
-                    links[fi].push(Link {
-                        target: id.to_string(),
-                        seq,
-                    });
+                    links[fi].push(Link::new(id.to_string(), seq));
                 }
             }
         }

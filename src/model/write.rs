@@ -1173,10 +1173,9 @@ impl<'a> Writer<'a> {
                             }
                             let seq = new.next_link_seq;
                             new.next_link_seq += 1;
-                            current.push(Link {
-                                target: tid.clone(),
-                                seq,
-                            });
+                            let mut link = Link::new(tid.clone(), seq);
+                            link.hint = new.by_id.get(tid).copied().unwrap_or(usize::MAX);
+                            current.push(link);
                             made.push(tid.clone());
                         }
                     };
@@ -1281,10 +1280,7 @@ impl<'a> Writer<'a> {
                             );
                             return false;
                         }
-                        ls.push(Link {
-                            target: id.to_string(),
-                            seq,
-                        });
+                        ls.push(Link::new(id.to_string(), seq));
                         new.next_link_seq += 1;
                         true
                     };
