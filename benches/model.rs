@@ -1,1 +1,3 @@
-fn main(){}
+//! Criterion benchmarks of the reference model (placeholder until the model lands).
+
+fn main() {}
