@@ -110,11 +110,14 @@ pub fn load_str(text: &str, file: &Path) -> Result<Loaded, ScenarioError> {
         }
     };
     let scenario: Scenario = serde_yaml_ng::from_str(text).map_err(|e| {
-        let line = e.location().map(|l| l.line());
+        let reason = e.to_string();
+        let line = e
+            .location()
+            .map(|l| refine_unknown_field_line(text, l.line(), &reason));
         ScenarioError::Malformed {
             file: file.to_path_buf(),
             line,
-            reason: e.to_string(),
+            reason,
         }
     })?;
     let profile_name = scenario.profile.as_deref().unwrap_or(DEFAULT_PROFILE);
@@ -391,6 +394,39 @@ fn percent_encoded_len(s: &str) -> usize {
 
 // ---------------------------------------------------------------------------------------------
 // Mapping a path back to a line.
+
+/// serde buffers internally tagged enums (such as `expect`), so an unknown field inside one is
+/// reported at the start of the enclosing mapping. When the reason names an unknown field,
+/// the line of the first such key at or after `line` is the better answer.
+fn refine_unknown_field_line(text: &str, line: usize, reason: &str) -> usize {
+    let Some(name) = reason
+        .split_once("unknown field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name)
+    else {
+        return line;
+    };
+    let is_key_at = |l: &str| {
+        l.match_indices(name).any(|(i, _)| {
+            let before = l[..i].chars().last();
+            let after = l[i + name.len()..].trim_start();
+            key_may_start_after(before) && after.starts_with(':')
+        })
+    };
+    text.lines()
+        .enumerate()
+        .skip(line.saturating_sub(1))
+        .find(|(_, l)| is_key_at(l))
+        .map_or(line, |(i, _)| i + 1)
+}
+
+/// Whether a YAML key may start right after `c` (`None`: at the start of the line).
+fn key_may_start_after(c: Option<char>) -> bool {
+    match c {
+        None => true,
+        Some(c) => c.is_whitespace() || matches!(c, '{' | ',' | '-' | '"' | '\''),
+    }
+}
 
 /// One step of a path: a mapping key or a sequence index.
 #[derive(Debug, Clone, PartialEq, Eq)]
