@@ -4,6 +4,7 @@
 //! The crate's spine is the reference [`model`]: a pure implementation of the permission model
 //! that every target is compared with.
 
+pub mod compare;
 pub mod fuzzing;
 pub mod model;
 pub mod op;

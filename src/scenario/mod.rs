@@ -1,6 +1,9 @@
 //! Scenario files (`scenarios/*.yaml`): a case (project, content, principals, grants) and
 //! steps (an operation, a credential, the expected outcome), as strict serde data.
 
+pub mod load;
+pub mod replay;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,47 @@
+//! The command line: clap definitions, one module per subcommand, and the exit codes.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod replay;
+
+/// tollgate: a conformance fuzzer and audit tool for content-API permissions.
+#[derive(Debug, Parser)]
+#[command(name = "tollgate", version, about)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay scenario files against a target and compare with their expected outcomes.
+    Replay(replay::ReplayArgs),
+}
+
+/// The process exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Every step of every file agrees.
+    Agree = 0,
+    /// Some step differs (or is indeterminate).
+    Diverged = 1,
+    /// Malformed input, a usage error, or a harness error.
+    Malformed = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        Command::Replay(args) => replay::run(&args),
+    }
+}

@@ -1,0 +1,103 @@
+//! Replaying a loaded scenario against the reference: its steps in order on one state
+//! ([`State::load`](crate::model::State::load) then [`model::apply`](crate::model::apply) per
+//! step), each reference outcome compared with the step's `expect` by
+//! [`compare`](crate::compare) in [`Mode::Scenario`].
+
+use serde::Serialize;
+
+use crate::compare::{compare, Mode, Verdict};
+use crate::model;
+use crate::op::Outcome;
+use crate::scenario::load::Loaded;
+
+/// The result of one step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepReport {
+    /// The 0-based step index.
+    pub index: usize,
+    /// The 1-based line of the step in its file, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The step's note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// What the scenario expects.
+    pub expected: Outcome,
+    /// What the reference answered.
+    pub observed: Outcome,
+    /// The comparison.
+    pub verdict: Verdict,
+}
+
+impl StepReport {
+    /// The rule ids involved: the expected one, then the observed one if different.
+    pub fn rules(&self) -> Vec<String> {
+        let mut r: Vec<String> = Vec::new();
+        for o in [&self.expected, &self.observed] {
+            if let Some(id) = o.rule() {
+                if !r.iter().any(|x| x == id) {
+                    r.push(id.to_string());
+                }
+            }
+        }
+        r
+    }
+}
+
+/// The result of one scenario file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileReport {
+    /// The file.
+    pub file: String,
+    /// The scenario's rules.
+    pub rules: Vec<String>,
+    /// One report per step.
+    pub steps: Vec<StepReport>,
+}
+
+impl FileReport {
+    /// Steps that agree.
+    pub fn agreed(&self) -> usize {
+        self.steps.iter().filter(|s| s.verdict.is_agree()).count()
+    }
+
+    /// Steps that do not agree (differences and unknowns).
+    pub fn differed(&self) -> usize {
+        self.steps.len() - self.agreed()
+    }
+}
+
+/// The reference's outcome for each step, in order, on one state.
+pub fn reference_outcomes(loaded: &Loaded) -> Vec<Outcome> {
+    let mut state = loaded.state.clone();
+    loaded
+        .operations
+        .iter()
+        .map(|op| model::apply(&mut state, op))
+        .collect()
+}
+
+/// Replays a scenario against the reference.
+pub fn replay(loaded: &Loaded) -> FileReport {
+    let observed = reference_outcomes(loaded);
+    let steps = loaded
+        .scenario
+        .steps
+        .iter()
+        .zip(observed)
+        .enumerate()
+        .map(|(index, (step, observed))| StepReport {
+            index,
+            line: loaded.step_lines.get(index).copied().flatten(),
+            note: step.note.clone(),
+            verdict: compare(&step.expect, &observed, Mode::Scenario),
+            expected: step.expect.clone(),
+            observed,
+        })
+        .collect();
+    FileReport {
+        file: loaded.file.display().to_string(),
+        rules: loaded.scenario.rules.clone(),
+        steps,
+    }
+}
