@@ -102,10 +102,7 @@ fn schema() -> Schema {
 fn links(ids: &[&str]) -> Vec<Link> {
     ids.iter()
         .enumerate()
-        .map(|(i, id)| Link {
-            target: (*id).to_string(),
-            seq: i as u64,
-        })
+        .map(|(i, id)| Link::new((*id).to_string(), i as u64))
         .collect()
 }
 
