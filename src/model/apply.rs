@@ -51,7 +51,14 @@ fn request(state: &mut State, r: &Request) -> Outcome {
     };
     // Step 5: document validation.
     if let Some(msg) = &r.invalid {
-        return Outcome::invalid("ERR-1", msg.clone());
+        // A duplicate key in an input object is WHERE-4's (or CTX-3's) refusal; every other
+        // document-level problem (syntax, operation choice, variables) is ERR-3's envelope.
+        let rule = if msg.contains("only one input field") {
+            "WHERE-4"
+        } else {
+            "ERR-3"
+        };
+        return Outcome::invalid(rule, msg.clone());
     }
     let grants = auth::grants_of(state, env, principal);
     let default_stage = auth::default_stage(state, env, principal);

@@ -132,14 +132,39 @@ pub fn locales_value(
     Ok(Some(out))
 }
 
+/// Names Hygraph serves that this contract leaves out (READ-10); any other unknown name is
+/// plain CTX-3.
+const HYGRAPH_ONLY: &[&str] = &[
+    "node",
+    "localizations",
+    "pageInfo",
+    "_search",
+    "inheritLocale",
+    "variation",
+    "last",
+    "before",
+    "after",
+    "history",
+    "scheduledIn",
+    "createdBy",
+    "updatedBy",
+    "publishedBy",
+    "versions",
+];
+
+/// The 400 for an unknown field or argument name: READ-10 for what Hygraph serves outside
+/// this contract (`pageInfo`, `last`, `upsertPost`, `…Many…`), else CTX-3.
+pub fn unknown<T>(name: &str, message: impl Into<String>) -> Result<T, Invalid> {
+    let hygraph =
+        HYGRAPH_ONLY.contains(&name) || name.starts_with("upsert") || name.contains("Many");
+    invalid(if hygraph { "READ-10" } else { "CTX-3" }, message)
+}
+
 /// Rejects arguments outside `allowed` (CTX-3, READ-10).
 pub fn check_args(sel: &Selection, allowed: &[&str]) -> Result<(), Invalid> {
     for k in sel.args.keys() {
         if !allowed.contains(&k.as_str()) {
-            return invalid(
-                "CTX-3",
-                format!("unknown argument {k:?} on field {:?}", sel.name),
-            );
+            return unknown(k, format!("unknown argument {k:?} on field {:?}", sel.name));
         }
     }
     Ok(())

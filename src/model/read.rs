@@ -190,29 +190,9 @@ pub fn parse_where(
     profile: &Profile,
 ) -> Result<Where, Invalid> {
     parse_value(schema, model, v, &Limits::from(profile)).map_err(|e| Invalid {
-        rule: rule_of(&e),
+        rule: e.rule,
         message: format!("where: {e}"),
     })
-}
-
-/// The rule a where-parse error breaks: LIMIT-1 for a limit, WHERE-1 for a null operand,
-/// DATA-1 for a refused value, else WHERE-4.
-fn rule_of(e: &crate::model::condition::ParseError) -> &'static str {
-    let m = e.message.to_lowercase();
-    if m.contains("limit")
-        || m.contains("too deep")
-        || m.contains("too many")
-        || m.contains("too long")
-        || m.contains("longer than")
-    {
-        "LIMIT-1"
-    } else if m.contains("null") {
-        "WHERE-1"
-    } else if m.contains("cannot represent") {
-        "DATA-1"
-    } else {
-        "WHERE-4"
-    }
 }
 
 fn plan_list_args(
@@ -220,6 +200,7 @@ fn plan_list_args(
     model: ModelIdx,
     sel: &Selection,
     profile: &Profile,
+    rule: &'static str,
 ) -> Result<ListArgs, Invalid> {
     let filter = match sel.args.get("where") {
         None | Some(J::Null) => None,
@@ -232,10 +213,7 @@ fn plan_list_args(
     };
     let first = ctx::count_arg(sel, "first")?;
     if first.is_some_and(|f| f > profile.page_max) {
-        return invalid(
-            "READ-3",
-            format!("first must not exceed {}", profile.page_max),
-        );
+        return invalid(rule, format!("first must not exceed {}", profile.page_max));
     }
     let skip = ctx::count_arg(sel, "skip")?.unwrap_or(0);
     Ok(ListArgs {
@@ -351,7 +329,7 @@ pub fn plan_items(
                 ctx::check_leaf(&s, false)?;
                 if list {
                     ctx::check_args(&s, &["where", "orderBy", "first", "skip", "locales"])?;
-                    let args = plan_list_args(schema, target, &s, profile)?;
+                    let args = plan_list_args(schema, target, &s, profile, "READ-9")?;
                     let locales = ctx::locales_value(schema, s.args.get("locales"), false)?;
                     let sel = plan_items(schema, profile, target, &s.selection)?;
                     out.push(Item::Many {
@@ -381,7 +359,7 @@ pub fn plan_items(
                 };
                 ctx::check_leaf(&s, false)?;
                 ctx::check_args(&s, &["where", "orderBy", "first", "skip", "locales"])?;
-                let args = plan_list_args(schema, target, &s, profile)?;
+                let args = plan_list_args(schema, target, &s, profile, "READ-9")?;
                 let locales = ctx::locales_value(schema, s.args.get("locales"), false)?;
                 let sel = plan_items(schema, profile, target, &s.selection)?;
                 out.push(Item::Many {
@@ -393,7 +371,9 @@ pub fn plan_items(
                     sel,
                 });
             }
-            None => return invalid("READ-10", format!("{} has no field {:?}", m.api_id, s.name)),
+            None => {
+                return ctx::unknown(&s.name, format!("{} has no field {:?}", m.api_id, s.name))
+            }
         }
     }
     Ok(out)
@@ -428,7 +408,7 @@ fn plan_connection(
                     match a.name.as_str() {
                         "count" => parts.push((a.key().to_string(), true)),
                         "__typename" => parts.push((a.key().to_string(), false)),
-                        other => return invalid("READ-10", format!("Aggregate has no {other:?}")),
+                        other => return ctx::unknown(other, format!("Aggregate has no {other:?}")),
                     }
                 }
                 out.push(ConnPart::Aggregate(key, parts));
@@ -450,12 +430,12 @@ fn plan_connection(
                             ctx::check_leaf(&e, true)?;
                             parts.push(EdgePart::Typename(e.key().to_string()));
                         }
-                        other => return invalid("READ-10", format!("{api}Edge has no {other:?}")),
+                        other => return ctx::unknown(other, format!("{api}Edge has no {other:?}")),
                     }
                 }
                 out.push(ConnPart::Edges(key, parts));
             }
-            other => return invalid("READ-10", format!("{api}Connection has no {other:?}")),
+            other => return ctx::unknown(other, format!("{api}Connection has no {other:?}")),
         }
     }
     Ok(out)
@@ -491,7 +471,7 @@ pub fn plan_query(
             }
         });
         let Some((model, kind)) = found else {
-            return invalid("READ-10", format!("Query has no field {:?}", s.name));
+            return ctx::unknown(&s.name, format!("Query has no field {:?}", s.name));
         };
         ctx::check_leaf(&s, false)?;
         let stage = ctx::stage_arg(schema, &s, profile.explicit_null_arg)?;
@@ -515,7 +495,7 @@ pub fn plan_query(
                     &s,
                     &["where", "orderBy", "first", "skip", "stage", "locales"],
                 )?;
-                let args = plan_list_args(schema, model, &s, profile)?;
+                let args = plan_list_args(schema, model, &s, profile, "READ-3")?;
                 let sel = plan_items(schema, profile, model, &s.selection)?;
                 out.push(Root::List {
                     key,
@@ -531,7 +511,7 @@ pub fn plan_query(
                     &s,
                     &["where", "orderBy", "first", "skip", "stage", "locales"],
                 )?;
-                let args = plan_list_args(schema, model, &s, profile)?;
+                let args = plan_list_args(schema, model, &s, profile, "READ-3")?;
                 let parts = plan_connection(schema, profile, model, &s.selection)?;
                 out.push(Root::Connection {
                     key,

@@ -170,10 +170,10 @@ pub fn plan_mutation(
             continue;
         }
         let Some((verb, api)) = model_prefixes(&s.name) else {
-            return invalid("READ-10", format!("Mutation has no field {:?}", s.name));
+            return ctx::unknown(&s.name, format!("Mutation has no field {:?}", s.name));
         };
         let Some(model) = schema.model(api) else {
-            return invalid("READ-10", format!("Mutation has no field {:?}", s.name));
+            return ctx::unknown(&s.name, format!("Mutation has no field {:?}", s.name));
         };
         ctx::check_leaf(&s, false)?;
         let sel = read::plan_items(schema, profile, model, &s.selection)?;
@@ -449,7 +449,7 @@ fn plan_relation(
         (false, false) => &["connect", "disconnect", "set"],
     };
     if let Some(bad) = o.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return invalid("READ-10", format!("{key}.{bad}: not in this contract"));
+        return invalid("WRITE-10", format!("{key}.{bad}: not in this contract"));
     }
     if o.len() > 1 {
         plan.data_errors.push(Invalid {
@@ -532,7 +532,7 @@ pub fn plan_data(
             Some(FieldRef::System(_)) => {
                 return invalid("READ-10", format!("{k}: system fields cannot be written"))
             }
-            None => return invalid("READ-10", format!("{} has no field {k:?}", m.api_id)),
+            None => return ctx::unknown(k, format!("{} has no field {k:?}", m.api_id)),
         }
     }
     if create {

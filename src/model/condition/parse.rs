@@ -77,12 +77,20 @@ pub struct ParseError {
     pub path: String,
     /// What is wrong.
     pub message: String,
+    /// The rule the input breaks: `WHERE-4` (shape), `WHERE-1` (a null operand), `LIMIT-1`,
+    /// `DATA-1` (a value its type refuses) or `CTX-3` (an undeclared enum value).
+    pub rule: &'static str,
 }
 
 fn err<T>(path: &str, message: impl Into<String>) -> Result<T, ParseError> {
+    err_by("WHERE-4", path, message)
+}
+
+fn err_by<T>(rule: &'static str, path: &str, message: impl Into<String>) -> Result<T, ParseError> {
     Err(ParseError {
         path: path.to_string(),
         message: message.into(),
+        rule,
     })
 }
 
@@ -251,19 +259,30 @@ impl Parser<'_> {
         depth: usize,
     ) -> Result<Where, ParseError> {
         if depth > self.limits.max_depth {
-            return err(
+            return err_by(
+                "LIMIT-1",
                 path,
                 format!("nested deeper than {} levels", self.limits.max_depth),
             );
         }
         let map = match v {
             J::Object(map) => map,
-            J::Null => return err(path, "null is not allowed here: expected an object"),
+            J::Null => {
+                return err_by(
+                    "WHERE-1",
+                    path,
+                    "null is not allowed here: expected an object",
+                )
+            }
             _ => return err(path, "expected an object"),
         };
         self.objects += 1;
         if self.objects > self.limits.max_size {
-            return err(path, format!("more than {} objects", self.limits.max_size));
+            return err_by(
+                "LIMIT-1",
+                path,
+                format!("more than {} objects", self.limits.max_size),
+            );
         }
         let Some(m) = self.schema.models.get(model) else {
             return err(path, "unknown model");
@@ -273,7 +292,11 @@ impl Parser<'_> {
             let kpath = join(path, k);
             self.keys += 1;
             if self.keys > self.limits.max_size {
-                return err(&kpath, format!("more than {} keys", self.limits.max_size));
+                return err_by(
+                    "LIMIT-1",
+                    &kpath,
+                    format!("more than {} keys", self.limits.max_size),
+                );
             }
             clauses.push(self.parse_key(model, m, k, val, &kpath, depth)?);
         }
@@ -284,7 +307,8 @@ impl Parser<'_> {
         match v {
             J::Array(items) => {
                 if items.len() > self.limits.max_list_len {
-                    return err(
+                    return err_by(
+                        "LIMIT-1",
                         path,
                         format!("a list of more than {} members", self.limits.max_list_len),
                     );
@@ -307,7 +331,8 @@ impl Parser<'_> {
         if matches!(key, "AND" | "OR" | "NOT") {
             if !matches!(val, J::Array(_) | J::Object(_)) {
                 return if val.is_null() {
-                    err(
+                    err_by(
+                        "WHERE-1",
                         kpath,
                         format!("null is not allowed as the operand of {key}"),
                     )
@@ -373,7 +398,7 @@ impl Parser<'_> {
     ) -> Result<Where, ParseError> {
         match val {
             J::Object(_) => self.parse_where(target, val, kpath, depth + 1),
-            J::Null => err(kpath, "null is not allowed as a relation filter"),
+            J::Null => err_by("WHERE-1", kpath, "null is not allowed as a relation filter"),
             _ => err(kpath, "expected an object"),
         }
     }
@@ -389,7 +414,11 @@ impl Parser<'_> {
             Op::Eq | Op::NotEq => Ok(Operand::One(self.scalar(ty, val, kpath)?)),
             Op::In | Op::NotIn => {
                 if val.is_null() {
-                    return err(kpath, "null is not allowed as the operand of this operator");
+                    return err_by(
+                        "WHERE-1",
+                        kpath,
+                        "null is not allowed as the operand of this operator",
+                    );
                 }
                 let items = self.list_of(val, kpath)?;
                 let single = !val.is_array();
@@ -401,7 +430,7 @@ impl Parser<'_> {
                         format!("{kpath}[{i}]")
                     };
                     if item.is_null() {
-                        return err(&p, "null is not allowed in this list");
+                        return err_by("WHERE-1", &p, "null is not allowed in this list");
                     }
                     out.push(self.scalar(ty, item, &p)?);
                 }
@@ -409,7 +438,11 @@ impl Parser<'_> {
             }
             _ => {
                 if val.is_null() {
-                    return err(kpath, "null is not allowed as the operand of this operator");
+                    return err_by(
+                        "WHERE-1",
+                        kpath,
+                        "null is not allowed as the operand of this operator",
+                    );
                 }
                 Ok(Operand::One(self.scalar(ty, val, kpath)?))
             }
@@ -422,7 +455,8 @@ impl Parser<'_> {
                 if s.len() > self.limits.max_string
                     && s.chars().count() > self.limits.max_string =>
             {
-                return err(
+                return err_by(
+                    "LIMIT-1",
                     path,
                     format!(
                         "a string operand longer than {} characters",
@@ -430,11 +464,30 @@ impl Parser<'_> {
                     ),
                 );
             }
-            J::Array(_) => return err(path, format!("{} cannot represent a list", ty.name())),
-            J::Object(_) => return err(path, format!("{} cannot represent an object", ty.name())),
+            J::Array(_) => {
+                return err_by(
+                    "DATA-1",
+                    path,
+                    format!("{} cannot represent a list", ty.name()),
+                )
+            }
+            J::Object(_) => {
+                return err_by(
+                    "DATA-1",
+                    path,
+                    format!("{} cannot represent an object", ty.name()),
+                )
+            }
             _ => {}
         }
-        Value::coerce(ty, val).or_else(|e| err(path, e.0))
+        Value::coerce(ty, val).or_else(|e| {
+            let rule = if e.0.contains("not declared") {
+                "CTX-3"
+            } else {
+                "DATA-1"
+            };
+            err_by(rule, path, e.0)
+        })
     }
 }
 
@@ -483,6 +536,7 @@ pub fn read_json_strict(text: &str) -> Result<J, ParseError> {
             return Err(dup.take().unwrap_or_else(|| ParseError {
                 path: String::new(),
                 message: format!("not one JSON object: {e}"),
+                rule: "WHERE-4",
             }))
         }
     };
@@ -569,6 +623,7 @@ impl<'de> Visitor<'de> for Seed<'_> {
                 *self.dup.borrow_mut() = Some(ParseError {
                     path,
                     message: "duplicate key".into(),
+                    rule: "WHERE-4",
                 });
                 return Err(de::Error::custom("duplicate key"));
             }
@@ -674,7 +729,8 @@ mod tests {
             read_json_strict(r#"{"a":[{"b":1,"b":2}]}"#).unwrap_err(),
             ParseError {
                 path: "a[0].b".into(),
-                message: "duplicate key".into()
+                message: "duplicate key".into(),
+                rule: "WHERE-4",
             }
         );
         assert!(read_json_strict("{} {}").is_err());
