@@ -27,19 +27,13 @@ fn scenario_files() -> Vec<PathBuf> {
     files
 }
 
-/// The reason of a load failure caused by a part of the reference that is still a stub (the
-/// condition parser, until it lands): such a file is pending, not malformed.
-const PENDING: &str = "not implemented yet";
-
-/// Every scenario that loads, and the pending ones (file, reason). A malformed file fails.
-fn load_all_with_pending() -> (Vec<Loaded>, Vec<(PathBuf, String)>) {
+/// Every scenario file, loaded. A malformed file fails the test with its file and line.
+fn load_all() -> Vec<Loaded> {
     let mut loaded = Vec::new();
-    let mut pending = Vec::new();
     let mut errors = Vec::new();
     for f in scenario_files() {
         match load_file(&f) {
             Ok(l) => loaded.push(l),
-            Err(e) if e.to_string().contains(PENDING) => pending.push((f, e.to_string())),
             Err(e) => errors.push(e.to_string()),
         }
     }
@@ -48,27 +42,15 @@ fn load_all_with_pending() -> (Vec<Loaded>, Vec<(PathBuf, String)>) {
         "malformed scenarios:\n{}",
         errors.join("\n")
     );
-    for (_, why) in &pending {
-        eprintln!("pending (the reference part it needs is a stub): {why}");
-    }
-    (loaded, pending)
+    loaded
 }
 
-fn load_all() -> Vec<Loaded> {
-    load_all_with_pending().0
-}
-
-/// The parsed scenario of every file (loadable or pending).
+/// The parsed scenario of every file.
 fn all_scenarios() -> Vec<(PathBuf, Scenario)> {
-    let (loaded, pending) = load_all_with_pending();
-    let mut all: Vec<(PathBuf, Scenario)> =
-        loaded.into_iter().map(|l| (l.file, l.scenario)).collect();
-    for (f, _) in pending {
-        let text = std::fs::read_to_string(&f).unwrap();
-        let s: Scenario = serde_yaml_ng::from_str(&text).unwrap();
-        all.push((f, s));
-    }
-    all
+    load_all()
+        .into_iter()
+        .map(|l| (l.file, l.scenario))
+        .collect()
 }
 
 /// Rule ids written in bold at the start of a rule: `**READ-2**`, `**WRITE-1 create**`.
@@ -151,7 +133,6 @@ fn every_rule_is_exercised() {
 }
 
 #[test]
-#[ignore = "until the reference model lands"]
 fn reference_outcomes_are_pinned() {
     for l in load_all() {
         let name = l.file.file_stem().unwrap().to_string_lossy().to_string();
@@ -163,7 +144,6 @@ fn reference_outcomes_are_pinned() {
 }
 
 #[test]
-#[ignore = "until the reference model lands"]
 fn scenarios_agree_with_the_reference() {
     let mut failures = Vec::new();
     for l in load_all() {
@@ -309,7 +289,6 @@ fn cli_usage_error_exits_2() {
 }
 
 #[test]
-#[ignore = "until the reference model lands"]
 fn cli_wrong_expectation_exits_1_and_prints_both_outcomes() {
     let dir = temp_dir("wrong");
     let wrong = SMALL

@@ -168,7 +168,7 @@ fn query(
         let mut path = vec![key.clone()];
         match root {
             Root::One { sel, .. } | Root::List { sel, .. } => {
-                reader.check_relations(sel, stage, &locales, &mut path, &mut errors)
+                reader.check_relations(model, sel, stage, &locales, &mut path, &mut errors)
             }
             Root::Connection { parts, .. } => {
                 for p in parts {
@@ -179,7 +179,14 @@ fn query(
                     for e in eparts {
                         if let EdgePart::Node(nk, sel) = e {
                             path.push(nk.clone());
-                            reader.check_relations(sel, stage, &locales, &mut path, &mut errors);
+                            reader.check_relations(
+                                model,
+                                sel,
+                                stage,
+                                &locales,
+                                &mut path,
+                                &mut errors,
+                            );
                             path.pop();
                         }
                     }

@@ -1,6 +1,11 @@
 //! Profiles: the spec's `[D]` decisions as named knobs (spec preamble). `hygraph-2025` is the
 //! default and behaves exactly as the spec states; a user can describe a deployment that behaves
 //! otherwise by switching knobs instead of forking the model.
+//!
+//! Knobs the spec names whose alternative is not modelled yet (so they have no field here):
+//! `null_operand` (ignore the key), `where_sees_unreadable_relations`, `string_order`
+//! (a collation), `no_match_result` (an error), `mutation_batch` (per-field), `relation_check`
+//! (only when a visible parent has a link).
 
 use serde::{Deserialize, Serialize};
 
@@ -54,10 +59,6 @@ pub struct Profile {
     pub explicit_null_arg: bool,
     /// WHERE-1: two-valued or SQL three-valued logic.
     pub null_logic: NullLogic,
-    /// WHERE-1: a null operand where none is allowed is a 400 (else the key is ignored).
-    pub null_operand_is_error: bool,
-    /// WHERE-3: relation filters see related documents the principal cannot read.
-    pub where_sees_unreadable_relations: bool,
     /// READ-2: locale lists apply to models without localized fields.
     pub unlocalized_locales: bool,
     /// READ-3: default `first`.
@@ -66,14 +67,10 @@ pub struct Profile {
     pub page_max: usize,
     /// READ-5: `aggregate.count` ignores `first`/`skip`.
     pub count_ignores_paging: bool,
-    /// READ-6: relation fields are checked up front (else only when a visible parent has a link).
-    pub relation_check_upfront: bool,
     /// READ-7: a stage no grant covers contributes nothing to `documentInStages` (else a 403).
     pub stages_field_silent: bool,
     /// READ-9: list relation fields are paged with `page_default` when `first` is absent.
     pub relation_paging: bool,
-    /// ORDER-1: strings order by code point.
-    pub string_order_code_point: bool,
     /// ORDER-1: enums order by declaration (else by name).
     pub enum_order_declaration: bool,
     /// WRITE-0: what a matched entry failing a condition gets.
@@ -82,21 +79,19 @@ pub struct Profile {
     pub update_condition_on_both: bool,
     /// WRITE-4: publish copies all localizations (else the base and the default locale only).
     pub publish_copies_all: bool,
-    /// WRITE-6: a mutation matching nothing returns null without error (else an error).
-    pub no_match_null: bool,
-    /// WRITE-7: a mutation result is read back in DRAFT (else the first target).
+    /// WRITE-7 (`mutation_result_stage`): a publish result is read back in DRAFT (else in the
+    /// first target stage).
     pub mutation_result_draft: bool,
     /// WRITE-10: a one-way connect needs UPDATE on the related model.
     pub one_way_connect_needs_update: bool,
-    /// WRITE-11: a mutation batch is all or nothing.
-    pub mutation_batch_atomic: bool,
     /// §7: READ dependencies consult conditions.
     pub dependency_conditions: bool,
     /// §7: touched locales are the written ones (else the default locale only).
     pub write_locales_touched: bool,
-    /// AUTH-5: revocation delay.
+    /// AUTH-5: revocation delay. The reference applies every change at once; the campaign
+    /// treats requests inside this window as indeterminate.
     pub revocation_delay_ms: u64,
-    /// AUTH-5: delay of other provisioning changes.
+    /// AUTH-5: delay of other provisioning changes (a campaign-side window, as above).
     pub provisioning_delay_ms: u64,
     /// ERR-3: body limit in bytes.
     pub max_body_bytes: usize,
@@ -135,24 +130,18 @@ impl Profile {
             arg_beats_header: true,
             explicit_null_arg: true,
             null_logic: NullLogic::TwoValued,
-            null_operand_is_error: true,
-            where_sees_unreadable_relations: true,
             unlocalized_locales: true,
             page_default: 10,
             page_max: 100,
             count_ignores_paging: true,
-            relation_check_upfront: true,
             stages_field_silent: true,
             relation_paging: true,
-            string_order_code_point: true,
             enum_order_declaration: true,
             write_condition_miss: WriteConditionMiss::Denied,
             update_condition_on_both: true,
             publish_copies_all: true,
-            no_match_null: true,
             mutation_result_draft: true,
             one_way_connect_needs_update: false,
-            mutation_batch_atomic: true,
             dependency_conditions: false,
             write_locales_touched: true,
             revocation_delay_ms: 0,

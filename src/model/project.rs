@@ -212,10 +212,16 @@ pub struct Link {
     pub target: String,
     /// Per-environment sequence number, given when the link is made, kept by publish.
     pub seq: u64,
-    /// Where the target entry was last seen in [`Content::entries`]: a hint that makes
-    /// following a link cheap. It is checked against `target` and never decides anything.
-    #[serde(skip)]
-    pub hint: EntryIdx,
+    /// Where the target entry was last seen in [`Content::entries`], and the target's creation
+    /// order (unique and never reused in an environment, DATA-2): a hint that makes following a
+    /// link cheap. The entry at `hint` is the target exactly when its order is `order`; a
+    /// stale or missing hint falls back to the id index, so the hint never decides anything.
+    #[serde(skip, default = "no_hint")]
+    pub hint: (EntryIdx, u64),
+}
+
+fn no_hint() -> (EntryIdx, u64) {
+    (EntryIdx::MAX, u64::MAX)
 }
 
 impl Link {
@@ -224,8 +230,14 @@ impl Link {
         Link {
             target,
             seq,
-            hint: EntryIdx::MAX,
+            hint: no_hint(),
         }
+    }
+
+    /// A link with a position hint taken from `content`'s id index.
+    pub fn hinted(target: String, seq: u64, content: &Content) -> Link {
+        let hint = content.hint_for(&target);
+        Link { target, seq, hint }
     }
 }
 
@@ -320,13 +332,35 @@ impl Content {
             .enumerate()
             .map(|(i, e)| (e.id.clone(), i))
             .collect();
-        let by_id = &self.by_id;
-        for e in &mut self.entries {
-            for d in e.documents.iter_mut().flatten() {
-                for l in d.links.iter_mut().flatten() {
-                    l.hint = by_id.get(&l.target).copied().unwrap_or(EntryIdx::MAX);
-                }
+        let hints: Vec<Vec<(EntryIdx, u64)>> = self
+            .entries
+            .iter()
+            .map(|e| {
+                e.documents
+                    .iter()
+                    .flatten()
+                    .flat_map(|d| d.links.iter().flatten())
+                    .map(|l| self.hint_for(&l.target))
+                    .collect()
+            })
+            .collect();
+        for (e, hs) in self.entries.iter_mut().zip(hints) {
+            let links = e
+                .documents
+                .iter_mut()
+                .flatten()
+                .flat_map(|d| d.links.iter_mut().flatten());
+            for (l, h) in links.zip(hs) {
+                l.hint = h;
             }
+        }
+    }
+
+    /// The position and creation order of the entry with an id, for a [`Link`] hint.
+    pub fn hint_for(&self, id: &str) -> (EntryIdx, u64) {
+        match self.by_id.get(id) {
+            Some(&i) => (i, self.entries.get(i).map_or(u64::MAX, |e| e.order)),
+            None => no_hint(),
         }
     }
 
@@ -342,8 +376,8 @@ impl Content {
 
     /// The document that a link leads to in `stage`, or `None` when it dangles there (DATA-4).
     pub fn follow(&self, link: &Link, stage: StageIdx) -> Option<(&Entry, &Document)> {
-        let e = match self.entries.get(link.hint) {
-            Some(e) if e.id == link.target => e,
+        let e = match self.entries.get(link.hint.0) {
+            Some(e) if e.order == link.hint.1 => e,
             _ => self.get(&link.target)?,
         };
         e.document(stage).map(|d| (e, d))

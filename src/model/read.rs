@@ -636,8 +636,11 @@ impl<'a> Reader<'a> {
 
     /// READ-6's up-front check of every relation field of `items`, with the stage and locales
     /// in force; pushes one error per denied field (fields below a denied one unchecked).
+    /// `model` is the model `items` select from. With the knob `stages_field_silent` off, a
+    /// `documentInStages` stage that no grant covers is denied the same way (READ-7).
     pub fn check_relations(
         &self,
+        model: ModelIdx,
         items: &[Item],
         stage: StageIdx,
         locales: &[LocaleIdx],
@@ -645,6 +648,28 @@ impl<'a> Reader<'a> {
         errors: &mut Vec<DeniedError>,
     ) {
         for it in items {
+            if let Item::Stages {
+                key,
+                stages,
+                include_current,
+                ..
+            } = it
+            {
+                let uncovered = stages
+                    .iter()
+                    .filter(|&&s| *include_current || s != stage)
+                    .any(|&s| !self.covered(model, s, locales));
+                if !self.profile.stages_field_silent && uncovered {
+                    path.push(key.clone());
+                    errors.push(DeniedError {
+                        message: "not allowed".into(),
+                        path: Some(path.clone()),
+                        failed_actions: None,
+                    });
+                    path.pop();
+                }
+                continue;
+            }
             let (key, target, own, sel) = match it {
                 Item::Single {
                     key,
@@ -665,7 +690,7 @@ impl<'a> Reader<'a> {
             let locs: &[LocaleIdx] = own.as_deref().unwrap_or(locales);
             path.push(key.clone());
             if self.covered(target, stage, locs) {
-                self.check_relations(sel, stage, locs, path, errors);
+                self.check_relations(target, sel, stage, locs, path, errors);
             } else {
                 errors.push(DeniedError {
                     message: "not allowed".into(),

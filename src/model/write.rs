@@ -10,7 +10,7 @@ use serde_json::{Map, Value as J};
 use crate::model::condition::{eval, EvalCtx};
 use crate::model::ctx::{self, invalid, Invalid};
 use crate::model::grant::{Action, Grant};
-use crate::model::profile::Profile;
+use crate::model::profile::{Profile, WriteConditionMiss};
 use crate::model::project::{
     Content, Document, Entry, FieldIdx, FieldKind, FieldRef, Link, LocaleIdx, ModelIdx, Schema,
     StageIdx, DRAFT_IDX, PUBLISHED_IDX,
@@ -651,7 +651,9 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn readback(&self, content: &Content, id: &str, sel: &[Item]) -> J {
+    /// WRITE-7: the result read back under READ rules in `stage` (DRAFT unless the knob
+    /// `mutation_result_stage` says otherwise) with locales `[defaultLocale]`.
+    fn readback(&self, content: &Content, id: &str, sel: &[Item], stage: StageIdx) -> J {
         let reader = Reader {
             schema: self.schema,
             content,
@@ -661,13 +663,36 @@ impl<'a> Writer<'a> {
         let Some(entry) = content.get(id) else {
             return J::Null;
         };
-        let Some(doc) = entry.document(DRAFT_IDX) else {
+        let Some(doc) = entry.document(stage) else {
             return J::Null;
         };
-        match reader.visible(entry, doc, DRAFT_IDX, &[0]) {
-            Some(l) => reader.render(entry, doc, DRAFT_IDX, l, &[0], sel),
+        match reader.visible(entry, doc, stage, &[0]) {
+            Some(l) => reader.render(entry, doc, stage, l, &[0], sel),
             None => J::Null,
         }
+    }
+
+    /// Knob `write_condition_miss = no_match`: the own action's conditions are AND-ed into
+    /// matching, so an entry no such grant's condition holds on is not matched.
+    fn condition_match(&self, content: &Content, entry: &Entry, action: Action) -> bool {
+        let Some(doc) = entry.document(DRAFT_IDX) else {
+            return false;
+        };
+        let ctx = EvalCtx {
+            schema: self.schema,
+            content,
+            stage: DRAFT_IDX,
+            locale: 0,
+            null_logic: self.profile.null_logic,
+        };
+        self.grants.iter().any(|g| {
+            g.enabled
+                && g.action == action
+                && g.model.is_none_or(|m| m == entry.model)
+                && g.condition
+                    .as_ref()
+                    .is_none_or(|c| eval(c, &ctx, entry, doc))
+        })
     }
 
     /// Runs one mutation field against `content`.
@@ -712,6 +737,13 @@ impl<'a> Writer<'a> {
                 None => return FieldOutcome::NoMatch,
             },
         };
+        if let Some(e) = matched {
+            if self.profile.write_condition_miss == WriteConditionMiss::NoMatch
+                && !self.condition_match(content, e, action)
+            {
+                return FieldOutcome::NoMatch;
+            }
+        }
         let mut new = content.clone();
         let mut errors: Vec<Invalid> = Vec::new();
         let mut reqs: Vec<Req> = Vec::new();
@@ -948,8 +980,12 @@ impl<'a> Writer<'a> {
         }
         new.latest_timestamp = t;
         let data = match kind {
-            MutKind::Delete => self.readback(content, &result_id, sel),
-            _ => self.readback(&new, &result_id, sel),
+            MutKind::Delete => self.readback(content, &result_id, sel, DRAFT_IDX),
+            MutKind::Publish(to) if !self.profile.mutation_result_draft => {
+                let first = to.first().copied().unwrap_or(PUBLISHED_IDX);
+                self.readback(&new, &result_id, sel, first)
+            }
+            _ => self.readback(&new, &result_id, sel, DRAFT_IDX),
         };
         FieldOutcome::Done(Box::new(new), data)
     }
@@ -1173,9 +1209,7 @@ impl<'a> Writer<'a> {
                             }
                             let seq = new.next_link_seq;
                             new.next_link_seq += 1;
-                            let mut link = Link::new(tid.clone(), seq);
-                            link.hint = new.by_id.get(tid).copied().unwrap_or(usize::MAX);
-                            current.push(link);
+                            current.push(Link::hinted(tid.clone(), seq, new));
                             made.push(tid.clone());
                         }
                     };
@@ -1252,6 +1286,7 @@ impl<'a> Writer<'a> {
                             }
                         }
                     };
+                    let self_hint = new.hint_for(id);
                     let link = |new: &mut Content, oid: &str, errors: &mut Vec<Invalid>| -> bool {
                         let seq = new.next_link_seq;
                         let Some(d) = new
@@ -1280,7 +1315,9 @@ impl<'a> Writer<'a> {
                             );
                             return false;
                         }
-                        ls.push(Link::new(id.to_string(), seq));
+                        let mut l = Link::new(id.to_string(), seq);
+                        l.hint = self_hint;
+                        ls.push(l);
                         new.next_link_seq += 1;
                         true
                     };

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::compare::{compare, Mode, Verdict};
 use crate::model;
-use crate::op::Outcome;
+use crate::normalize::Normalizer;
+use crate::op::{Operation, Outcome};
 use crate::scenario::load::Loaded;
 
 /// The result of one step.
@@ -80,19 +81,39 @@ pub fn reference_outcomes(loaded: &Loaded) -> Vec<Outcome> {
 /// Replays a scenario against the reference.
 pub fn replay(loaded: &Loaded) -> FileReport {
     let observed = reference_outcomes(loaded);
+    let latest = loaded
+        .state
+        .environments
+        .iter()
+        .map(|e| e.content.latest_timestamp)
+        .max()
+        .unwrap_or(0);
+    let normalizer = Normalizer::new(loaded.state.profile.page_default, latest);
     let steps = loaded
         .scenario
         .steps
         .iter()
         .zip(observed)
+        .zip(&loaded.operations)
         .enumerate()
-        .map(|(index, (step, observed))| StepReport {
-            index,
-            line: loaded.step_lines.get(index).copied().flatten(),
-            note: step.note.clone(),
-            verdict: compare(&step.expect, &observed, Mode::Scenario),
-            expected: step.expect.clone(),
-            observed,
+        .map(|(index, ((step, observed), op))| {
+            // Both sides normalized alike (READ-3's unordered lists); shown as written.
+            let verdict = match op {
+                Operation::Request(r) => compare(
+                    &normalizer.outcome(r, &step.expect, false),
+                    &normalizer.outcome(r, &observed, false),
+                    Mode::Scenario,
+                ),
+                Operation::Manage(_) => compare(&step.expect, &observed, Mode::Scenario),
+            };
+            StepReport {
+                index,
+                line: loaded.step_lines.get(index).copied().flatten(),
+                note: step.note.clone(),
+                verdict,
+                expected: step.expect.clone(),
+                observed,
+            }
         })
         .collect();
     FileReport {
