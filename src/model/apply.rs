@@ -7,7 +7,8 @@ use crate::model::auth;
 use crate::model::ctx::{self, Invalid};
 use crate::model::grant::{Action, Grant, GrantSpec};
 use crate::model::profile::PatDefaultGrant;
-use crate::model::read::{self, ConnPart, EdgePart, Reader, Root};
+use crate::model::project::{Document, Entry};
+use crate::model::read::{self, ConnPart, EdgePart, Reader, Root, Shape};
 use crate::model::state::{resolve_grant, State};
 use crate::model::write;
 use crate::model::{condition::Limits, grant::Pat};
@@ -132,45 +133,26 @@ fn query(
     let mut errors: Vec<DeniedError> = Vec::new();
     let mut root_denied = false;
     for root in roots {
-        let (key, model, stage, locales) = match root {
-            Root::One {
-                key,
-                model,
-                stage,
-                locales,
-                ..
-            }
-            | Root::List {
-                key,
-                model,
-                stage,
-                locales,
-                ..
-            }
-            | Root::Connection {
-                key,
-                model,
-                stage,
-                locales,
-                ..
-            } => (key, *model, pick_stage(*stage), pick_locales(locales)),
-            _ => continue,
+        let Root::Model(t, shape) = root else {
+            continue;
         };
-        if !reader.covered(model, stage, &locales) {
+        let (stage, locales) = (pick_stage(t.stage), pick_locales(&t.locales));
+        let mut path = vec![t.key.clone()];
+        if !reader.covered(t.model, stage, &locales) {
             root_denied = true;
             errors.push(DeniedError {
                 message: "not allowed".into(),
-                path: Some(vec![key.clone()]),
+                path: Some(path),
                 failed_actions: None,
             });
             continue;
         }
-        let mut path = vec![key.clone()];
-        match root {
-            Root::One { sel, .. } | Root::List { sel, .. } => {
-                reader.check_relations(model, sel, stage, &locales, &mut path, &mut errors)
-            }
-            Root::Connection { parts, .. } => {
+        let mut check = |sel: &[read::Item], path: &mut Vec<String>| {
+            reader.check_relations(t.model, sel, stage, &locales, path, &mut errors)
+        };
+        match shape {
+            Shape::One { sel, .. } | Shape::List { sel, .. } => check(sel, &mut path),
+            Shape::Connection { parts, .. } => {
                 for p in parts {
                     let ConnPart::Edges(ek, eparts) = p else {
                         continue;
@@ -179,21 +161,13 @@ fn query(
                     for e in eparts {
                         if let EdgePart::Node(nk, sel) = e {
                             path.push(nk.clone());
-                            reader.check_relations(
-                                model,
-                                sel,
-                                stage,
-                                &locales,
-                                &mut path,
-                                &mut errors,
-                            );
+                            check(sel, &mut path);
                             path.pop();
                         }
                     }
                     path.pop();
                 }
             }
-            _ => {}
         }
     }
     if !errors.is_empty() {
@@ -205,133 +179,57 @@ fn query(
     let mut introspection = false;
     let mut data = Map::new();
     for root in roots {
-        match root {
+        let (t, shape) = match root {
             Root::Typename(k) => {
                 data.insert(k.clone(), J::String("Query".into()));
+                continue;
             }
-            Root::Introspection(_) => introspection = true,
-            Root::One {
-                key,
-                model,
-                id,
-                stage,
-                locales,
-                sel,
-            } => {
-                let (stage, locales) = (pick_stage(*stage), pick_locales(locales));
-                let v = reader
-                    .content
-                    .get(id)
-                    .filter(|e| e.model == *model)
-                    .and_then(|e| {
-                        let d = e.document(stage)?;
-                        let l = reader.visible(e, d, stage, &locales)?;
-                        Some(reader.render(e, d, stage, l, &locales, sel))
-                    })
-                    .unwrap_or(J::Null);
-                data.insert(key.clone(), v);
+            Root::Introspection(_) => {
+                introspection = true;
+                continue;
             }
-            Root::List {
-                key,
-                model,
-                stage,
-                locales,
-                args,
-                sel,
-            } => {
-                let (stage, locales) = (pick_stage(*stage), pick_locales(locales));
+            Root::Model(t, shape) => (t, shape),
+        };
+        let (stage, locales) = (pick_stage(t.stage), pick_locales(&t.locales));
+        let value = match shape {
+            Shape::One { id, sel } => reader
+                .content
+                .get(id)
+                .filter(|e| e.model == t.model)
+                .and_then(|e| {
+                    let d = e.document(stage)?;
+                    let l = reader.visible(e, d, stage, &locales)?;
+                    Some(reader.render(e, d, stage, l, &locales, sel))
+                })
+                .unwrap_or(J::Null),
+            Shape::List { args, sel } => {
                 let chosen = reader.select(
-                    *model,
-                    candidates(reader, *model, stage),
+                    t.model,
+                    candidates(reader, t.model, stage),
                     stage,
                     &locales,
                     args,
                 );
-                let list = reader
-                    .page(chosen, args, true)
-                    .into_iter()
-                    .map(|(e, d, l)| reader.render(e, d, stage, l, &locales, sel))
-                    .collect();
-                data.insert(key.clone(), J::Array(list));
+                J::Array(
+                    reader
+                        .page(chosen, args, true)
+                        .into_iter()
+                        .map(|(e, d, l)| reader.render(e, d, stage, l, &locales, sel))
+                        .collect(),
+                )
             }
-            Root::Connection {
-                key,
-                model,
-                stage,
-                locales,
-                args,
-                parts,
-            } => {
-                let (stage, locales) = (pick_stage(*stage), pick_locales(locales));
+            Shape::Connection { args, parts } => {
                 let chosen = reader.select(
-                    *model,
-                    candidates(reader, *model, stage),
+                    t.model,
+                    candidates(reader, t.model, stage),
                     stage,
                     &locales,
                     args,
                 );
-                let total = chosen.len();
-                let paged = reader.page(chosen, args, true);
-                let api = reader
-                    .schema
-                    .models
-                    .get(*model)
-                    .map(|m| m.api_id.clone())
-                    .unwrap_or_default();
-                let mut obj = Map::new();
-                for p in parts {
-                    match p {
-                        ConnPart::Typename(k) => {
-                            obj.insert(k.clone(), J::String(format!("{api}Connection")));
-                        }
-                        ConnPart::Aggregate(k, items) => {
-                            let count = if reader.profile.count_ignores_paging {
-                                total
-                            } else {
-                                paged.len()
-                            };
-                            let mut agg = Map::new();
-                            for (ak, is_count) in items {
-                                let v = if *is_count {
-                                    J::from(count)
-                                } else {
-                                    J::String("Aggregate".into())
-                                };
-                                agg.insert(ak.clone(), v);
-                            }
-                            obj.insert(k.clone(), J::Object(agg));
-                        }
-                        ConnPart::Edges(k, eparts) => {
-                            let edges = paged
-                                .iter()
-                                .map(|(e, d, l)| {
-                                    let mut edge = Map::new();
-                                    for ep in eparts {
-                                        match ep {
-                                            EdgePart::Typename(tk) => {
-                                                edge.insert(
-                                                    tk.clone(),
-                                                    J::String(format!("{api}Edge")),
-                                                );
-                                            }
-                                            EdgePart::Node(nk, sel) => {
-                                                edge.insert(
-                                                    nk.clone(),
-                                                    reader.render(e, d, stage, *l, &locales, sel),
-                                                );
-                                            }
-                                        }
-                                    }
-                                    J::Object(edge)
-                                })
-                                .collect();
-                            obj.insert(k.clone(), J::Array(edges));
-                        }
-                    }
-                }
-                data.insert(key.clone(), J::Object(obj));
+                connection(reader, t.model, stage, &locales, chosen, args, parts)
             }
-        }
+        };
+        data.insert(t.key.clone(), value);
     }
     if introspection {
         return Outcome::Introspection;
@@ -339,6 +237,74 @@ fn query(
     Outcome::Ok {
         data: J::Object(data),
     }
+}
+
+/// A connection's value: `aggregate.count` over every visible match (READ-5), `edges` paged.
+fn connection(
+    reader: &Reader<'_>,
+    model: usize,
+    stage: usize,
+    locales: &[usize],
+    chosen: Vec<(&Entry, &Document, usize)>,
+    args: &read::ListArgs,
+    parts: &[ConnPart],
+) -> J {
+    let total = chosen.len();
+    let paged = reader.page(chosen, args, true);
+    let api = reader
+        .schema
+        .models
+        .get(model)
+        .map(|m| m.api_id.clone())
+        .unwrap_or_default();
+    let mut obj = Map::new();
+    for p in parts {
+        match p {
+            ConnPart::Typename(k) => {
+                obj.insert(k.clone(), J::String(format!("{api}Connection")));
+            }
+            ConnPart::Aggregate(k, items) => {
+                let count = if reader.profile.count_ignores_paging {
+                    total
+                } else {
+                    paged.len()
+                };
+                let agg = items
+                    .iter()
+                    .map(|(ak, is_count)| {
+                        let v = if *is_count {
+                            J::from(count)
+                        } else {
+                            J::String("Aggregate".into())
+                        };
+                        (ak.clone(), v)
+                    })
+                    .collect();
+                obj.insert(k.clone(), J::Object(agg));
+            }
+            ConnPart::Edges(k, eparts) => {
+                let edges = paged
+                    .iter()
+                    .map(|(e, d, l)| {
+                        let edge = eparts
+                            .iter()
+                            .map(|ep| match ep {
+                                EdgePart::Typename(tk) => {
+                                    (tk.clone(), J::String(format!("{api}Edge")))
+                                }
+                                EdgePart::Node(nk, sel) => {
+                                    (nk.clone(), reader.render(e, d, stage, *l, locales, sel))
+                                }
+                            })
+                            .collect();
+                        J::Object(edge)
+                    })
+                    .collect();
+                obj.insert(k.clone(), J::Array(edges));
+            }
+        }
+    }
+    J::Object(obj)
 }
 
 fn candidates<'a>(

@@ -119,38 +119,32 @@ pub enum EdgePart {
     Node(String, Vec<Item>),
 }
 
-/// A planned root field of a query.
+/// Which model a root field reads, and how it was asked: `stage:` and `locales:` as written
+/// (resolved against the headers and the principal's default by CTX-1 and CTX-2).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Root {
-    /// `__typename` on the root.
-    Typename(String),
-    /// `__schema` / `__type`.
-    Introspection(String),
-    /// `post(where: {id})`.
+pub struct RootTarget {
+    /// Response key.
+    pub key: String,
+    /// Model.
+    pub model: ModelIdx,
+    /// `stage:` argument.
+    pub stage: Option<StageIdx>,
+    /// `locales:` argument.
+    pub locales: Option<Vec<LocaleIdx>>,
+}
+
+/// What a model's root field returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shape {
+    /// `post(where: {id})`: one entry or null (READ-4).
     One {
-        /// Response key.
-        key: String,
-        /// Model.
-        model: ModelIdx,
         /// The id asked for.
         id: String,
-        /// `stage:` argument.
-        stage: Option<StageIdx>,
-        /// `locales:` argument.
-        locales: Option<Vec<LocaleIdx>>,
         /// Selection.
         sel: Vec<Item>,
     },
     /// `posts(…)`.
     List {
-        /// Response key.
-        key: String,
-        /// Model.
-        model: ModelIdx,
-        /// `stage:`.
-        stage: Option<StageIdx>,
-        /// `locales:`.
-        locales: Option<Vec<LocaleIdx>>,
         /// List arguments.
         args: ListArgs,
         /// Selection.
@@ -158,19 +152,22 @@ pub enum Root {
     },
     /// `postsConnection(…)`.
     Connection {
-        /// Response key.
-        key: String,
-        /// Model.
-        model: ModelIdx,
-        /// `stage:`.
-        stage: Option<StageIdx>,
-        /// `locales:`.
-        locales: Option<Vec<LocaleIdx>>,
         /// List arguments.
         args: ListArgs,
         /// Selection.
         parts: Vec<ConnPart>,
     },
+}
+
+/// A planned root field of a query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Root {
+    /// `__typename` on the root.
+    Typename(String),
+    /// `__schema` / `__type`.
+    Introspection(String),
+    /// A root field of a model.
+    Model(RootTarget, Shape),
 }
 
 /// The GraphQL name of a model's single root field (`Post` → `post`).
@@ -476,53 +473,39 @@ pub fn plan_query(
         ctx::check_leaf(&s, false)?;
         let stage = ctx::stage_arg(schema, &s, profile.explicit_null_arg)?;
         let locales = ctx::locales_value(schema, s.args.get("locales"), profile.explicit_null_arg)?;
-        match kind {
-            0 => {
-                ctx::check_args(&s, &["where", "stage", "locales"])?;
-                let id = unique_where(&s, profile)?;
-                let sel = plan_items(schema, profile, model, &s.selection)?;
-                out.push(Root::One {
-                    key,
-                    model,
-                    id,
-                    stage,
-                    locales,
-                    sel,
-                });
+        let shape = if kind == 0 {
+            ctx::check_args(&s, &["where", "stage", "locales"])?;
+            Shape::One {
+                id: unique_where(&s, profile)?,
+                sel: plan_items(schema, profile, model, &s.selection)?,
             }
-            1 => {
-                ctx::check_args(
-                    &s,
-                    &["where", "orderBy", "first", "skip", "stage", "locales"],
-                )?;
-                let args = plan_list_args(schema, model, &s, profile, "READ-3")?;
-                let sel = plan_items(schema, profile, model, &s.selection)?;
-                out.push(Root::List {
-                    key,
-                    model,
-                    stage,
-                    locales,
+        } else {
+            ctx::check_args(
+                &s,
+                &["where", "orderBy", "first", "skip", "stage", "locales"],
+            )?;
+            let args = plan_list_args(schema, model, &s, profile, "READ-3")?;
+            if kind == 1 {
+                Shape::List {
                     args,
-                    sel,
-                });
-            }
-            _ => {
-                ctx::check_args(
-                    &s,
-                    &["where", "orderBy", "first", "skip", "stage", "locales"],
-                )?;
-                let args = plan_list_args(schema, model, &s, profile, "READ-3")?;
-                let parts = plan_connection(schema, profile, model, &s.selection)?;
-                out.push(Root::Connection {
-                    key,
-                    model,
-                    stage,
-                    locales,
+                    sel: plan_items(schema, profile, model, &s.selection)?,
+                }
+            } else {
+                Shape::Connection {
                     args,
-                    parts,
-                });
+                    parts: plan_connection(schema, profile, model, &s.selection)?,
+                }
             }
-        }
+        };
+        out.push(Root::Model(
+            RootTarget {
+                key,
+                model,
+                stage,
+                locales,
+            },
+            shape,
+        ));
     }
     Ok(out)
 }
