@@ -15,8 +15,26 @@ use tollgate::op::{Credential, Operation, OperationType, Request, Selection};
 
 const ENTRIES: usize = 10_000;
 
+/// Eight READ grants on `Post` whose conditions have depth 3 and test scalars only: an `OR`
+/// of two `AND`s and an `id_in`.
+fn scalar_grants() -> Vec<serde_json::Value> {
+    (0..8)
+        .map(|i| {
+            let cond = json!({
+                "OR": [
+                    {"AND": [{"views_gt": 9_000 + i * 100}, {"title_contains": format!("t{i}")}]},
+                    {"AND": [{"status": "LIVE"}, {"score_lt": (i as f64) * 0.01}]},
+                    {"id_in": [format!("p{}", i * 7), format!("p{}", i * 13)]}
+                ]
+            });
+            json!({"action": "READ", "model": "Post", "condition": cond.to_string(),
+                   "stages": ["PUBLISHED", "DRAFT"], "locales": ["en", "de"]})
+        })
+        .collect()
+}
+
 /// Eight READ grants on `Post`, each with a condition of depth 3 (top object, an `OR`
-/// element, an `AND` element or a relation operand).
+/// element, an `AND` element or a relation operand) that follows the `author` relation.
 fn grants() -> Vec<serde_json::Value> {
     (0..8)
         .map(|i| {
@@ -65,6 +83,7 @@ fn env_spec(entries: usize) -> EnvSpec {
         ],
         "entries": all,
         "pats": [{"name": "reader", "grants": grants()},
+                 {"name": "scalar", "grants": scalar_grants()},
                  {"name": "editor", "grants": [{"action": "READ"}, {"action": "UPDATE", "model": "Post",
                     "condition": "{\"OR\":[{\"views_gte\":0},{\"author\":{\"name_starts_with\":\"author\"}}]}"}]}]
     });
@@ -126,13 +145,30 @@ fn bench(c: &mut Criterion) {
         .of_model(post)
         .filter_map(|e| e.document(1).map(|d| (e, d)))
         .collect();
+    let scalar = env
+        .pat("scalar")
+        .map(|p| p.grants.clone())
+        .unwrap_or_default();
+    let sg = read_grants(&scalar);
+    let scalar_reader = Reader {
+        grants: &sg,
+        ..reader
+    };
     let mut g = c.benchmark_group("visibility");
     g.throughput(Throughput::Elements(posts.len() as u64));
-    g.bench_function("10k_entries_8_grants_depth3", |b| {
+    g.bench_function("10k_entries_8_grants_depth3_relation", |b| {
         b.iter(|| {
             posts
                 .iter()
                 .filter(|(e, d)| reader.visible(e, d, 1, &[1, 0]).is_some())
+                .count()
+        })
+    });
+    g.bench_function("10k_entries_8_grants_depth3_scalar", |b| {
+        b.iter(|| {
+            posts
+                .iter()
+                .filter(|(e, d)| scalar_reader.visible(e, d, 1, &[1, 0]).is_some())
                 .count()
         })
     });

@@ -58,6 +58,7 @@ enum VRef<'a> {
 }
 
 impl<'a> VRef<'a> {
+    #[inline]
     fn of(v: &'a Value) -> VRef<'a> {
         match v {
             Value::Null => VRef::Null,
@@ -71,6 +72,7 @@ impl<'a> VRef<'a> {
     }
 
     /// Order against a non-null operand: numbers numerically, DateTimes as instants.
+    #[inline]
     fn compare(self, x: &Value) -> Option<Ordering> {
         match (self, x) {
             (VRef::Str(a), Value::String(b)) => Some(a.cmp(b.as_str())),
@@ -85,11 +87,13 @@ impl<'a> VRef<'a> {
         }
     }
 
+    #[inline]
     fn equals(self, x: &Value) -> bool {
         self.compare(x) == Some(Ordering::Equal)
     }
 }
 
+#[inline]
 fn read<'a>(
     field: &ScalarRef,
     model: &'a Model,
@@ -109,6 +113,7 @@ fn read<'a>(
     }
 }
 
+#[inline]
 fn members(operand: &Operand) -> &[Value] {
     match operand {
         Operand::One(v) => std::slice::from_ref(v),
@@ -116,6 +121,7 @@ fn members(operand: &Operand) -> &[Value] {
     }
 }
 
+#[inline]
 fn one(operand: &Operand) -> Option<&Value> {
     match operand {
         Operand::One(v) => Some(v),
@@ -123,6 +129,7 @@ fn one(operand: &Operand) -> Option<&Value> {
     }
 }
 
+#[inline]
 fn string_op(v: VRef<'_>, operand: &Operand, f: impl Fn(&str, &str) -> bool) -> bool {
     match (v, one(operand)) {
         (VRef::Str(s), Some(Value::String(x))) => f(s, x),
@@ -130,6 +137,7 @@ fn string_op(v: VRef<'_>, operand: &Operand, f: impl Fn(&str, &str) -> bool) -> 
     }
 }
 
+#[inline]
 fn order_op(v: VRef<'_>, operand: &Operand, f: impl Fn(Ordering) -> bool) -> bool {
     match one(operand) {
         Some(x) => v.compare(x).is_some_and(f),
@@ -139,6 +147,7 @@ fn order_op(v: VRef<'_>, operand: &Operand, f: impl Fn(Ordering) -> bool) -> boo
 
 /// A leaf's value: `None` is unknown (a null field value, other than for `f: null` and
 /// `f_not: null`, which are definite).
+#[inline]
 fn leaf(v: VRef<'_>, op: Op, operand: &Operand) -> Option<bool> {
     if let VRef::Null = v {
         return match (op, one(operand)) {
@@ -232,11 +241,16 @@ fn single_related<'c>(
     })
 }
 
+#[inline]
 fn eval2(w: &Where, ctx: &EvalCtx<'_>, entry: &Entry, doc: &Document) -> bool {
     let Some(model) = ctx.schema.models.get(w.model) else {
         return false;
     };
-    w.clauses.iter().all(|c| clause2(c, model, ctx, entry, doc))
+    // Most objects have one key (every element of an AND/OR/NOT, typically).
+    match w.clauses.as_slice() {
+        [one] => clause2(one, model, ctx, entry, doc),
+        many => many.iter().all(|c| clause2(c, model, ctx, entry, doc)),
+    }
 }
 
 fn clause2(c: &Clause, model: &Model, ctx: &EvalCtx<'_>, entry: &Entry, doc: &Document) -> bool {
