@@ -82,6 +82,17 @@ fn request(state: &mut State, r: &Request) -> Outcome {
             format!("selection depth exceeds {}", profile.max_selection_depth),
         );
     }
+    if let Some(n) = ctx::longest_list(&r.fields) {
+        if n > profile.max_list_len {
+            return Outcome::invalid(
+                "LIMIT-1",
+                format!(
+                    "a list of {n} members exceeds {} in the arguments",
+                    profile.max_list_len
+                ),
+            );
+        }
+    }
     match r.operation {
         OperationType::Query => {
             let roots = match read::plan_query(schema, &profile, &r.fields) {

@@ -220,6 +220,29 @@ pub fn depth(sels: &[Selection]) -> usize {
         .unwrap_or(0)
 }
 
+/// LIMIT-1: the length of the longest list anywhere in the arguments of `sels` (and their
+/// sub-selections), if any list is there.
+pub fn longest_list(sels: &[Selection]) -> Option<usize> {
+    fn json(v: &serde_json::Value) -> Option<usize> {
+        match v {
+            serde_json::Value::Array(a) => {
+                let inner = a.iter().filter_map(json).max();
+                Some(inner.map_or(a.len(), |i| i.max(a.len())))
+            }
+            serde_json::Value::Object(o) => o.values().filter_map(json).max(),
+            _ => None,
+        }
+    }
+    sels.iter()
+        .flat_map(|s| {
+            s.args
+                .values()
+                .filter_map(json)
+                .chain(longest_list(&s.selection))
+        })
+        .max()
+}
+
 /// An optional non-negative integer argument (`first`, `skip`); null means absent (CTX-5).
 pub fn count_arg(sel: &Selection, name: &str) -> Result<Option<usize>, Invalid> {
     match sel.args.get(name) {
