@@ -415,6 +415,9 @@ impl Compiler<'_> {
             },
             suffix: op.suffix(),
         };
+        // The column's own parameters (a localized field's locale) come first in the text;
+        // a leaf that turns out constant drops them again.
+        let mark = self.params.len();
         let v = self.column(model, field, alias)?;
         let one = |operand: &Operand| match operand {
             Operand::One(x) => Some(x.clone()),
@@ -439,7 +442,10 @@ impl Compiler<'_> {
                     return Err(bad());
                 }
                 match (op, xs.is_empty()) {
-                    (Op::In, true) => "0".into(),
+                    (Op::In, true) => {
+                        self.params.truncate(mark);
+                        "0".into()
+                    }
                     (_, true) => format!("({v} IS NOT NULL)"),
                     _ => {
                         let marks: Vec<&str> = xs.iter().map(|x| self.bind(sql_value(x))).collect();
@@ -471,6 +477,7 @@ impl Compiler<'_> {
                 if s.is_empty() {
                     // WHERE-5: true on every non-null value; the `_not_` forms false on every value.
                     return Ok(if negated {
+                        self.params.truncate(mark);
                         "0".into()
                     } else {
                         format!("({v} IS NOT NULL)")
