@@ -643,7 +643,7 @@ fn ddl(key: EnvKey, schema: &Schema) -> String {
                 ScalarType::Boolean => s.push_str(&format!(" CHECK ({col} IN (0, 1))")),
                 ScalarType::Enum(values) => s.push_str(&format!(
                     " CHECK ({col} BETWEEN 0 AND {})",
-                    values.len() - 1
+                    values.len().saturating_sub(1)
                 )),
                 _ => {}
             }
