@@ -1,0 +1,19 @@
+//! The sandbox target: an independent second implementation of the permission contract
+//! (`spec/permission-model.md`), built the way a real CMS would be, with content in SQLite and
+//! grants and `where` filters compiled into SQL.
+//!
+//! It shares only data types with the reference [`model`](crate::model): the schema
+//! ([`Schema`](crate::model::project::Schema)), the case description
+//! ([`EnvSpec`](crate::model::spec::EnvSpec)), scalar values and their coercion
+//! ([`Value::coerce`](crate::model::value::Value::coerce), DATA-1) and the condition AST with its
+//! parser ([`Where`](crate::model::condition::Where)). It never calls the reference's semantics
+//! (evaluation, reads, writes, authorization): agreement between the two is evidence, so they
+//! must not share the code that decides.
+//!
+//! - [`store`]: the SQLite store: DDL generated from a schema per environment, and loading an
+//!   environment's content (refusing what DATA-1 and DATA-5 refuse).
+//! - [`sql`]: compilation of a [`Where`](crate::model::condition::Where) into a boolean SQL
+//!   expression over a document row (§5, WHERE-1..5, DATA-4).
+
+pub mod sql;
+pub mod store;
