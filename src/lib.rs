@@ -45,4 +45,5 @@ pub mod fuzzing;
 pub mod model;
 pub mod normalize;
 pub mod op;
+pub mod sandbox;
 pub mod scenario;
