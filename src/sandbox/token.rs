@@ -508,6 +508,11 @@ pub fn bearer_token(value: &str) -> Result<&str, Rejection> {
 /// public principal); `request_path` is its path, `/v2/{projectId}/{environment}`, already known
 /// to name an existing environment (ERR-1 step 1). `is_live(jti, request_path)` tells whether
 /// `jti` names a PAT of that environment that has not been deleted.
+///
+/// This is ERR-1 step 4: the caller answers the 404, 413 and 400-envelope checks first. Values
+/// are taken as received; an HTTP layer holding bytes should convert them with
+/// `std::str::from_utf8` (not `http::HeaderValue::to_str`, which refuses tabs and non-ASCII) and
+/// answer a value that is not UTF-8 with [`Rejection::NotBearer`].
 pub fn authorize(
     header_values: &[&str],
     request_path: &str,
