@@ -1,6 +1,6 @@
 //! The sandbox target: an independent second implementation of the permission contract
-//! (`spec/permission-model.md`), built the way a real CMS would be, with content in SQLite and
-//! grants and `where` filters compiled into SQL.
+//! (`spec/permission-model.md`), built the way a real CMS would be, with content in SQLite,
+//! grants and `where` filters compiled into SQL, and PATs as RS256 JWTs.
 //!
 //! It shares only data types with the reference [`model`](crate::model): the schema
 //! ([`Schema`](crate::model::project::Schema)), the case description
@@ -8,12 +8,16 @@
 //! ([`Value::coerce`](crate::model::value::Value::coerce), DATA-1) and the condition AST with its
 //! parser ([`Where`](crate::model::condition::Where)). It never calls the reference's semantics
 //! (evaluation, reads, writes, authorization): agreement between the two is evidence, so they
-//! must not share the code that decides.
+//! must not share the code that decides (`tests/sandbox_independence.rs` checks this).
 //!
+//! Built so far (the HTTP server that ties them together comes next):
 //! - [`store`]: the SQLite store: DDL generated from a schema per environment, and loading an
 //!   environment's content (refusing what DATA-1 and DATA-5 refuse).
 //! - [`sql`]: compilation of a [`Where`](crate::model::condition::Where) into a boolean SQL
 //!   expression over a document row (§5, WHERE-1..5, DATA-4).
+//! - [`token`]: the server's RS256 keys, issuing Permanent Auth Tokens as JWTs, and verifying
+//!   the `Authorization` header of a Content API request (AUTH-2, AUTH-3, AUTH-4).
 
 pub mod sql;
 pub mod store;
+pub mod token;
