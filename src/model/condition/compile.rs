@@ -73,12 +73,30 @@ impl Compiled {
     }
 }
 
-/// The filter of one document: the root condition or a relation filter's operand.
+/// The filter of one document (the root condition or a relation filter's operand) as a
+/// branching program: starting at `entry`, each step's test sends evaluation to its `t` or `f`
+/// successor, until one of the two final targets [`TRUE`] or [`FALSE`] is reached. `AND`,
+/// `OR` and `NOT` exist only as the wiring of successors (short-circuiting included), so
+/// evaluating a condition is a loop over the leaves it actually tests.
 #[derive(Debug, Clone, PartialEq)]
 struct Scope {
-    node: Node,
+    steps: Box<[Step]>,
+    entry: usize,
     /// Whether some leaf reads a localized field (so the localization is looked up once).
     localized: bool,
+}
+
+/// The final target of a program that holds.
+const TRUE: usize = usize::MAX;
+/// The final target of a program that does not hold.
+const FALSE: usize = usize::MAX - 1;
+
+/// One leaf of a program with its successors.
+#[derive(Debug, Clone, PartialEq)]
+struct Step {
+    test: Test,
+    t: usize,
+    f: usize,
 }
 
 /// Where a leaf reads its value.
@@ -146,15 +164,20 @@ impl StrSet {
     }
 }
 
-/// A compiled clause. Leaves are false on a null value unless they say otherwise; `neg`
-/// negates the test on a non-null value only.
+/// A compiled clause, before it is lowered to a program.
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
     Const(bool),
-    All(Box<[Node]>),
-    Any(Box<[Node]>),
+    All(Vec<Node>),
+    Any(Vec<Node>),
     Not(Box<Node>),
-    NotAll(Box<[Node]>),
+    Leaf(Test),
+}
+
+/// A leaf test. Leaves are false on a null value unless they say otherwise; `neg` negates the
+/// test on a non-null value only.
+#[derive(Debug, Clone, PartialEq)]
+enum Test {
     /// `f: null`.
     IsNull(Src),
     /// `f_not: null`.
@@ -214,7 +237,43 @@ enum Node {
 fn scope(schema: &Schema, w: &Where) -> Scope {
     let mut localized = false;
     let node = compile_where(schema, w, &mut localized);
-    Scope { node, localized }
+    let mut steps = Vec::new();
+    let entry = lower(node, TRUE, FALSE, &mut steps);
+    // Steps were pushed last leaf first; reverse them so evaluation mostly walks forward.
+    let n = steps.len();
+    let flip = |i: usize| if i < n { n - 1 - i } else { i };
+    steps.reverse();
+    for s in &mut steps {
+        s.t = flip(s.t);
+        s.f = flip(s.f);
+    }
+    Scope {
+        steps: steps.into_boxed_slice(),
+        entry: flip(entry),
+        localized,
+    }
+}
+
+/// Lowers `node` to steps that continue at `t` when it holds and at `f` when not; returns the
+/// node's first step (or `t`/`f` itself for a constant).
+fn lower(node: Node, t: usize, f: usize, steps: &mut Vec<Step>) -> usize {
+    match node {
+        Node::Const(true) => t,
+        Node::Const(false) => f,
+        Node::Not(n) => lower(*n, f, t, steps),
+        Node::All(ns) => ns
+            .into_iter()
+            .rev()
+            .fold(t, |next, n| lower(n, next, f, steps)),
+        Node::Any(ns) => ns
+            .into_iter()
+            .rev()
+            .fold(f, |next, n| lower(n, t, next, steps)),
+        Node::Leaf(test) => {
+            steps.push(Step { test, t, f });
+            steps.len() - 1
+        }
+    }
 }
 
 fn compile_where(schema: &Schema, w: &Where, localized: &mut bool) -> Node {
@@ -262,11 +321,11 @@ fn compile_clause(schema: &Schema, model: &Model, c: &Clause, localized: &mut bo
             leaf(src, *op, operand)
         }
         Clause::Single { field, filter, .. } => match model.fields.get(*field).map(|f| &f.kind) {
-            Some(FieldKind::Relation { target, .. }) => Node::Single {
+            Some(FieldKind::Relation { target, .. }) => Node::Leaf(Test::Single {
                 field: *field,
                 target: *target,
                 filter: Box::new(scope(schema, filter)),
-            },
+            }),
             _ => Node::Const(false),
         },
         Clause::List {
@@ -278,19 +337,19 @@ fn compile_clause(schema: &Schema, model: &Model, c: &Clause, localized: &mut bo
             let target = filter.model;
             let filter = Box::new(scope(schema, filter));
             match relation {
-                ListRelation::Own(field) => Node::Own {
+                ListRelation::Own(field) => Node::Leaf(Test::Own {
                     field: *field,
                     target,
                     quantifier: *quantifier,
                     filter,
-                },
+                }),
                 ListRelation::Reverse(ri) => match model.reverse.get(*ri) {
-                    Some(rev) if rev.owner == target => Node::Reverse {
+                    Some(rev) if rev.owner == target => Node::Leaf(Test::Reverse {
                         owner: rev.owner,
                         owner_field: rev.owner_field,
                         quantifier: *quantifier,
                         filter,
-                    },
+                    }),
                     // No related entry can exist: `_some` is false, `_every`/`_none` true.
                     _ => Node::Const(*quantifier != Quantifier::Some),
                 },
@@ -315,6 +374,14 @@ fn members(operand: &Operand) -> &[Value] {
 
 /// A leaf with its operator and operand type resolved (mirrors `eval::leaf` case by case).
 fn leaf(src: Src, op: Op, operand: &Operand) -> Node {
+    match leaf_test(src, op, operand) {
+        Some(t) => Node::Leaf(t),
+        None => Node::Const(false),
+    }
+}
+
+/// The test of a leaf, `None` when it is false on every document.
+fn leaf_test(src: Src, op: Op, operand: &Operand) -> Option<Test> {
     let x = one(operand);
     match op {
         Op::In | Op::NotIn => {
@@ -335,9 +402,9 @@ fn leaf(src: Src, op: Op, operand: &Operand) -> Node {
                 })
                 .collect();
             match (strs, enums) {
-                (Some(s), _) if !s.is_empty() => Node::InStr(src, StrSet::new(s), neg),
-                (_, Some(e)) if !e.is_empty() => Node::InEnum(src, e.into_boxed_slice(), neg),
-                _ => Node::InAny(src, vs.into_iter().cloned().collect(), neg),
+                (Some(s), _) if !s.is_empty() => Some(Test::InStr(src, StrSet::new(s), neg)),
+                (_, Some(e)) if !e.is_empty() => Some(Test::InEnum(src, e.into_boxed_slice(), neg)),
+                _ => Some(Test::InAny(src, vs.into_iter().cloned().collect(), neg)),
             }
         }
         Op::Contains
@@ -347,28 +414,26 @@ fn leaf(src: Src, op: Op, operand: &Operand) -> Node {
         | Op::EndsWith
         | Op::NotEndsWith => {
             let Some(Value::String(s)) = x else {
-                return Node::Const(false);
+                return None;
             };
             let s: Box<str> = s.as_str().into();
             match op {
-                Op::Contains => Node::Contains(src, s, false),
-                Op::NotContains => Node::Contains(src, s, true),
-                Op::StartsWith => Node::StartsWith(src, s, false),
-                Op::NotStartsWith => Node::StartsWith(src, s, true),
-                Op::EndsWith => Node::EndsWith(src, s, false),
-                _ => Node::EndsWith(src, s, true),
+                Op::Contains => Some(Test::Contains(src, s, false)),
+                Op::NotContains => Some(Test::Contains(src, s, true)),
+                Op::StartsWith => Some(Test::StartsWith(src, s, false)),
+                Op::NotStartsWith => Some(Test::StartsWith(src, s, true)),
+                Op::EndsWith => Some(Test::EndsWith(src, s, false)),
+                _ => Some(Test::EndsWith(src, s, true)),
             }
         }
         Op::Eq | Op::NotEq | Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
-            let Some(x) = x else {
-                return Node::Const(false);
-            };
+            let x = x?;
             if x.is_null() {
                 return match op {
-                    Op::Eq => Node::IsNull(src),
-                    Op::NotEq => Node::NotNull(src),
+                    Op::Eq => Some(Test::IsNull(src)),
+                    Op::NotEq => Some(Test::NotNull(src)),
                     // An order against null is never defined.
-                    _ => Node::Const(false),
+                    _ => None,
                 };
             }
             let accept = Accept(match op {
@@ -381,15 +446,15 @@ fn leaf(src: Src, op: Op, operand: &Operand) -> Node {
             });
             match x {
                 Value::String(s) if matches!(op, Op::Eq | Op::NotEq) => {
-                    Node::StrEq(src, s.as_str().into(), op == Op::NotEq)
+                    Some(Test::StrEq(src, s.as_str().into(), op == Op::NotEq))
                 }
-                Value::String(s) => Node::Str(src, s.as_str().into(), accept),
-                Value::Int(i) => Node::Int(src, *i, accept),
-                Value::Float(f) => Node::Float(src, *f, accept),
-                Value::Boolean(b) => Node::Bool(src, *b, accept),
-                Value::DateTime(t) => Node::Time(src, *t, accept),
-                Value::Enum(e) => Node::Enum(src, *e, accept),
-                Value::Null => Node::Const(false),
+                Value::String(s) => Some(Test::Str(src, s.as_str().into(), accept)),
+                Value::Int(i) => Some(Test::Int(src, *i, accept)),
+                Value::Float(f) => Some(Test::Float(src, *f, accept)),
+                Value::Boolean(b) => Some(Test::Bool(src, *b, accept)),
+                Value::DateTime(t) => Some(Test::Time(src, *t, accept)),
+                Value::Enum(e) => Some(Test::Enum(src, *e, accept)),
+                Value::Null => None,
             }
         }
     }
@@ -399,25 +464,30 @@ fn leaf(src: Src, op: Op, operand: &Operand) -> Node {
 fn cost(n: &Node) -> u32 {
     match n {
         Node::Const(_) => 0,
-        Node::All(ns) | Node::Any(ns) | Node::NotAll(ns) => {
-            ns.iter().map(cost).fold(1, u32::saturating_add)
-        }
-        Node::Not(n) => cost(n).saturating_add(1),
-        Node::IsNull(_)
-        | Node::NotNull(_)
-        | Node::Int(..)
-        | Node::Float(..)
-        | Node::Bool(..)
-        | Node::Time(..)
-        | Node::Enum(..) => 1,
-        Node::Str(..) | Node::StrEq(..) | Node::StartsWith(..) | Node::EndsWith(..) => 2,
-        Node::InEnum(_, set, _) => 1 + (set.len() as u32) / 4,
-        Node::InStr(_, set, _) => 2 + (set.0.len().min(LINEAR_MAX) as u32),
-        Node::InAny(_, set, _) => 2 + set.len() as u32,
-        Node::Contains(..) => 4,
-        Node::Single { filter, .. } => cost(&filter.node).saturating_add(20),
-        Node::Own { filter, .. } => cost(&filter.node).saturating_mul(2).saturating_add(30),
-        Node::Reverse { filter, .. } => cost(&filter.node).saturating_add(1000),
+        Node::All(ns) | Node::Any(ns) => ns.iter().map(cost).fold(0, u32::saturating_add),
+        Node::Not(n) => cost(n),
+        Node::Leaf(t) => test_cost(t),
+    }
+}
+
+fn test_cost(t: &Test) -> u32 {
+    let program = |s: &Scope| s.steps.iter().map(|st| test_cost(&st.test)).sum::<u32>();
+    match t {
+        Test::IsNull(_)
+        | Test::NotNull(_)
+        | Test::Int(..)
+        | Test::Float(..)
+        | Test::Bool(..)
+        | Test::Time(..)
+        | Test::Enum(..) => 1,
+        Test::Str(..) | Test::StrEq(..) | Test::StartsWith(..) | Test::EndsWith(..) => 2,
+        Test::InEnum(_, set, _) => 1 + (set.len() as u32) / 4,
+        Test::InStr(_, set, _) => 2 + (set.0.len().min(LINEAR_MAX) as u32),
+        Test::InAny(_, set, _) => 2 + set.len() as u32,
+        Test::Contains(..) => 4,
+        Test::Single { filter, .. } => program(filter).saturating_add(20),
+        Test::Own { filter, .. } => program(filter).saturating_mul(2).saturating_add(30),
+        Test::Reverse { filter, .. } => program(filter).saturating_add(1000),
     }
 }
 
@@ -428,7 +498,7 @@ fn all(nodes: Vec<Node>) -> Node {
         match n {
             Node::Const(true) => {}
             Node::Const(false) => return Node::Const(false),
-            Node::All(ns) => out.extend(ns.into_vec()),
+            Node::All(ns) => out.extend(ns),
             n => out.push(n),
         }
     }
@@ -436,7 +506,7 @@ fn all(nodes: Vec<Node>) -> Node {
     match out.len() {
         0 => Node::Const(true),
         1 => out.pop().unwrap_or(Node::Const(true)),
-        _ => Node::All(out.into_boxed_slice()),
+        _ => Node::All(out),
     }
 }
 
@@ -447,7 +517,7 @@ fn any(nodes: Vec<Node>) -> Node {
         match n {
             Node::Const(false) => {}
             Node::Const(true) => return Node::Const(true),
-            Node::Any(ns) => out.extend(ns.into_vec()),
+            Node::Any(ns) => out.extend(ns),
             n => out.push(n),
         }
     }
@@ -455,7 +525,7 @@ fn any(nodes: Vec<Node>) -> Node {
     match out.len() {
         0 => Node::Const(false),
         1 => out.pop().unwrap_or(Node::Const(false)),
-        _ => Node::Any(out.into_boxed_slice()),
+        _ => Node::Any(out),
     }
 }
 
@@ -463,7 +533,6 @@ fn not(n: Node) -> Node {
     match n {
         Node::Const(b) => Node::Const(!b),
         Node::Not(inner) => *inner,
-        Node::All(ns) => Node::NotAll(ns),
         n => Node::Not(Box::new(n)),
     }
 }
@@ -486,14 +555,22 @@ struct Frame<'d> {
 }
 
 impl Scope {
-    #[inline]
     fn eval(&self, cx: &Cx<'_>, entry: &Entry, doc: &Document) -> bool {
         let loc = if self.localized {
             doc.localization(cx.locale)
         } else {
             None
         };
-        self.node.eval(cx, &Frame { entry, doc, loc })
+        let f = Frame { entry, doc, loc };
+        let mut pc = self.entry;
+        while let Some(step) = self.steps.get(pc) {
+            pc = if step.test.eval(cx, &f) {
+                step.t
+            } else {
+                step.f
+            };
+        }
+        pc == TRUE
     }
 }
 
@@ -527,80 +604,76 @@ fn contains(hay: &str, needle: &str) -> bool {
     }
 }
 
-impl Node {
+impl Test {
+    #[inline(always)]
     fn eval(&self, cx: &Cx<'_>, f: &Frame<'_>) -> bool {
         match self {
-            Node::Const(b) => *b,
-            Node::All(ns) => ns.iter().all(|n| n.eval(cx, f)),
-            Node::Any(ns) => ns.iter().any(|n| n.eval(cx, f)),
-            Node::Not(n) => !n.eval(cx, f),
-            Node::NotAll(ns) => !ns.iter().all(|n| n.eval(cx, f)),
-            Node::IsNull(s) => matches!(s.get(f), VRef::Null),
-            Node::NotNull(s) => !matches!(s.get(f), VRef::Null),
-            Node::Int(s, x, acc) => match s.get(f) {
+            Test::IsNull(s) => matches!(s.get(f), VRef::Null),
+            Test::NotNull(s) => !matches!(s.get(f), VRef::Null),
+            Test::Int(s, x, acc) => match s.get(f) {
                 VRef::Null => false,
                 VRef::Int(a) => acc.test(Some(a.cmp(x))),
                 VRef::Float(a) => acc.test(a.partial_cmp(&(*x as f64))),
                 _ => acc.test(None),
             },
-            Node::Float(s, x, acc) => match s.get(f) {
+            Test::Float(s, x, acc) => match s.get(f) {
                 VRef::Null => false,
                 VRef::Int(a) => acc.test((a as f64).partial_cmp(x)),
                 VRef::Float(a) => acc.test(a.partial_cmp(x)),
                 _ => acc.test(None),
             },
-            Node::Str(s, x, acc) => match s.get(f) {
+            Test::Str(s, x, acc) => match s.get(f) {
                 VRef::Null => false,
                 VRef::Str(a) => acc.test(Some(a.cmp(x))),
                 _ => acc.test(None),
             },
-            Node::StrEq(s, x, neg) => match s.get(f) {
+            Test::StrEq(s, x, neg) => match s.get(f) {
                 VRef::Null => false,
                 VRef::Str(a) => (a.as_bytes() == x.as_bytes()) != *neg,
                 _ => *neg,
             },
-            Node::Bool(s, x, acc) => match s.get(f) {
+            Test::Bool(s, x, acc) => match s.get(f) {
                 VRef::Null => false,
                 VRef::Bool(a) => acc.test(Some(a.cmp(x))),
                 _ => acc.test(None),
             },
-            Node::Time(s, x, acc) => match s.get(f) {
+            Test::Time(s, x, acc) => match s.get(f) {
                 VRef::Null => false,
                 VRef::DateTime(a) => acc.test(Some(a.cmp(x))),
                 _ => acc.test(None),
             },
-            Node::Enum(s, x, acc) => match s.get(f) {
+            Test::Enum(s, x, acc) => match s.get(f) {
                 VRef::Null => false,
                 VRef::Enum(a) => acc.test(Some(a.cmp(x))),
                 _ => acc.test(None),
             },
-            Node::InStr(s, set, neg) => match s.get(f) {
+            Test::InStr(s, set, neg) => match s.get(f) {
                 VRef::Null => false,
                 VRef::Str(a) => set.contains(a) != *neg,
                 _ => *neg,
             },
-            Node::InEnum(s, set, neg) => match s.get(f) {
+            Test::InEnum(s, set, neg) => match s.get(f) {
                 VRef::Null => false,
                 VRef::Enum(a) => set.contains(&a) != *neg,
                 _ => *neg,
             },
-            Node::InAny(s, set, neg) => match s.get(f) {
+            Test::InAny(s, set, neg) => match s.get(f) {
                 VRef::Null => false,
                 v => set.iter().any(|x| v.compare(x) == Some(Ordering::Equal)) != *neg,
             },
-            Node::Contains(s, x, neg) => match s.get(f) {
+            Test::Contains(s, x, neg) => match s.get(f) {
                 VRef::Str(a) => contains(a, x) != *neg,
                 _ => false,
             },
-            Node::StartsWith(s, x, neg) => match s.get(f) {
+            Test::StartsWith(s, x, neg) => match s.get(f) {
                 VRef::Str(a) => a.starts_with(&**x) != *neg,
                 _ => false,
             },
-            Node::EndsWith(s, x, neg) => match s.get(f) {
+            Test::EndsWith(s, x, neg) => match s.get(f) {
                 VRef::Str(a) => a.ends_with(&**x) != *neg,
                 _ => false,
             },
-            Node::Single { .. } | Node::Own { .. } | Node::Reverse { .. } => {
+            Test::Single { .. } | Test::Own { .. } | Test::Reverse { .. } => {
                 self.eval_relation(cx, f)
             }
         }
@@ -610,7 +683,7 @@ impl Node {
     #[inline(never)]
     fn eval_relation(&self, cx: &Cx<'_>, f: &Frame<'_>) -> bool {
         match self {
-            Node::Single {
+            Test::Single {
                 field,
                 target,
                 filter,
@@ -628,7 +701,7 @@ impl Node {
                     None => false,
                 }
             }
-            Node::Own {
+            Test::Own {
                 field,
                 target,
                 quantifier,
@@ -646,7 +719,7 @@ impl Node {
                         })
                 })
             }
-            Node::Reverse {
+            Test::Reverse {
                 owner,
                 owner_field,
                 quantifier,
@@ -734,8 +807,8 @@ mod tests {
         assert_eq!(any(vec![]), Node::Const(false));
         assert_eq!(not(all(vec![])), Node::Const(false));
         assert_eq!(
-            all(vec![Node::Const(true), Node::IsNull(Src::Id)]),
-            Node::IsNull(Src::Id)
+            all(vec![Node::Const(true), Node::Leaf(Test::IsNull(Src::Id))]),
+            Node::Leaf(Test::IsNull(Src::Id))
         );
     }
 }
