@@ -148,6 +148,7 @@ impl Grant {
     /// (model, stage, locale)? `stage` is the stage the action's stage list is checked against
     /// (READ/UNPUBLISH `stages`, PUBLISH `toStages` with `fromStages` needing DRAFT; ignored by
     /// CREATE, UPDATE and DELETE). `locale: None` skips the locale check.
+    #[inline]
     pub fn covers(
         &self,
         action: Action,
