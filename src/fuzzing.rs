@@ -7,7 +7,7 @@
 use serde_json::{json, Map, Value as J};
 
 use crate::model::condition::{
-    eval, parse_condition, parse_value, print, to_json, EvalCtx, Limits, Where,
+    eval, parse_condition, parse_value, print, to_json, Compiled, EvalCtx, Limits, Where,
 };
 use crate::model::profile::NullLogic;
 use crate::model::project::{
@@ -788,8 +788,8 @@ fn check_roundtrip(schema: &Schema, w: &Where, limits: &Limits) -> Result<(), St
 
 /// `condition_eval`: bytes decoded into content, a condition (valid by construction), the
 /// document tested, its stage and locale → the condition parses, round-trips, and [`eval`]
-/// agrees with [`slow_eval`] under both null logics; under two-valued logic `NOT:[w]` and `w`
-/// never both hold.
+/// agrees with [`slow_eval`] under both null logics, and the [`Compiled`] form with `eval`;
+/// under two-valued logic `NOT:[w]` and `w` never both hold.
 pub fn condition_eval(data: &[u8]) -> Result<(), String> {
     let schema = fixture_schema();
     let limits = Limits::SPEC;
@@ -803,6 +803,8 @@ pub fn condition_eval(data: &[u8]) -> Result<(), String> {
     let not_j = json!({ "NOT": [wj.clone()] });
     let not_w = parse_value(&schema, model, &not_j, &limits)
         .map_err(|e| format!("NOT of generated where {wj} refused: {e}"))?;
+    let compiled = Compiled::new(&schema, &w);
+    let compiled_not = Compiled::new(&schema, &not_w);
     let locale = b.below(schema.locales.len());
     let candidates: Vec<&Entry> = content.of_model(model).collect();
     for entry in candidates {
@@ -834,6 +836,14 @@ pub fn condition_eval(data: &[u8]) -> Result<(), String> {
                     ));
                 }
                 let fast_not = eval(&not_w, &ctx, entry, doc);
+                if compiled.holds(&ctx, entry, doc) != fast
+                    || compiled_not.holds(&ctx, entry, doc) != fast_not
+                {
+                    return Err(format!(
+                        "compiled form disagrees with eval on {wj} (or NOT of it) on {} in stage {stage}, locale {locale}, {null_logic:?}",
+                        entry.id
+                    ));
+                }
                 if fast_not != slow_eval(&slow, model, &not_j, entry, doc) {
                     return Err(format!("eval and slow evaluator disagree on NOT:[{wj}]"));
                 }

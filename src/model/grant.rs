@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::condition::Where;
-use crate::model::project::{LocaleIdx, ModelIdx, StageIdx, DRAFT_IDX};
+use crate::model::condition::{eval, Compiled, EvalCtx, Where};
+use crate::model::project::{Document, Entry, LocaleIdx, ModelIdx, StageIdx, DRAFT_IDX};
 
 /// A content-permission action (§3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -116,6 +116,8 @@ pub struct Grant {
     pub model: Option<ModelIdx>,
     /// The parsed condition (only with a model).
     pub condition: Option<Where>,
+    /// `condition` compiled for evaluation ([`Compiled`]); [`Grant::holds`] uses it when present.
+    pub compiled: Option<Compiled>,
     /// Locales, or `None` for all.
     pub locales: Option<Vec<LocaleIdx>>,
     /// `stages` (READ, UNPUBLISH), or `None` for all.
@@ -131,10 +133,22 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// Whether the grant's condition holds on `doc`, the document of `entry` in `ctx.stage`
+    /// (true without a condition): the compiled form when there is one, else [`eval`].
+    #[inline]
+    pub fn holds(&self, ctx: &EvalCtx<'_>, entry: &Entry, doc: &Document) -> bool {
+        match (&self.compiled, &self.condition) {
+            (Some(c), _) => c.holds(ctx, entry, doc),
+            (None, Some(w)) => eval(w, ctx, entry, doc),
+            (None, None) => true,
+        }
+    }
+
     /// PERM-2 without the condition: does this enabled grant of `action` cover
     /// (model, stage, locale)? `stage` is the stage the action's stage list is checked against
     /// (READ/UNPUBLISH `stages`, PUBLISH `toStages` with `fromStages` needing DRAFT; ignored by
     /// CREATE, UPDATE and DELETE). `locale: None` skips the locale check.
+    #[inline]
     pub fn covers(
         &self,
         action: Action,

@@ -608,12 +608,10 @@ impl<'a> Reader<'a> {
             locale: served,
             null_logic: self.profile.null_logic,
         };
-        let ok = self.grants.iter().any(|g| {
-            g.covers(Action::Read, entry.model, stage, gl)
-                && g.condition
-                    .as_ref()
-                    .is_none_or(|c| eval(c, &ctx, entry, doc))
-        });
+        let ok = self
+            .grants
+            .iter()
+            .any(|g| g.covers(Action::Read, entry.model, stage, gl) && g.holds(&ctx, entry, doc));
         ok.then_some(served)
     }
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::condition::{parse_condition, Limits};
+use crate::model::condition::{parse_condition, Compiled, Limits};
 use crate::model::grant::{Action, Grant, GrantSpec, Pat, Public};
 use crate::model::profile::Profile;
 use crate::model::project::{
@@ -337,6 +337,7 @@ pub fn resolve_grant(
         id,
         action: spec.action,
         model,
+        compiled: condition.as_ref().map(|w| Compiled::new(schema, w)),
         condition,
         locales,
         stages: stage_list(&spec.stages, "stages")?,

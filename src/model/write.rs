@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value as J};
 
-use crate::model::condition::{eval, EvalCtx};
+use crate::model::condition::EvalCtx;
 use crate::model::ctx::{self, invalid, Invalid};
 use crate::model::grant::{Action, Grant};
 use crate::model::profile::{Profile, WriteConditionMiss};
@@ -610,7 +610,7 @@ impl<'a> Writer<'a> {
                 return false;
             }
             let consult = r.action != Action::Read || self.profile.dependency_conditions;
-            let (Some(cond), Some(d), true) = (&g.condition, &r.doc, consult) else {
+            let (Some(_), Some(d), true) = (&g.condition, &r.doc, consult) else {
                 return true;
             };
             let content = match d.which {
@@ -623,8 +623,7 @@ impl<'a> Writer<'a> {
             let Some(doc) = entry.document(d.stage) else {
                 return false;
             };
-            eval(
-                cond,
+            g.holds(
                 &EvalCtx {
                     schema: self.schema,
                     content,
@@ -689,9 +688,7 @@ impl<'a> Writer<'a> {
             g.enabled
                 && g.action == action
                 && g.model.is_none_or(|m| m == entry.model)
-                && g.condition
-                    .as_ref()
-                    .is_none_or(|c| eval(c, &ctx, entry, doc))
+                && g.holds(&ctx, entry, doc)
         })
     }
 

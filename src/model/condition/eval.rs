@@ -47,7 +47,7 @@ pub fn eval(w: &Where, ctx: &EvalCtx<'_>, entry: &Entry, doc: &Document) -> bool
 
 /// A field value read by reference.
 #[derive(Debug, Clone, Copy)]
-enum VRef<'a> {
+pub(crate) enum VRef<'a> {
     Null,
     Str(&'a str),
     Int(i64),
@@ -58,8 +58,8 @@ enum VRef<'a> {
 }
 
 impl<'a> VRef<'a> {
-    #[inline]
-    fn of(v: &'a Value) -> VRef<'a> {
+    #[inline(always)]
+    pub(crate) fn of(v: &'a Value) -> VRef<'a> {
         match v {
             Value::Null => VRef::Null,
             Value::String(s) => VRef::Str(s),
@@ -73,7 +73,7 @@ impl<'a> VRef<'a> {
 
     /// Order against a non-null operand: numbers numerically, DateTimes as instants.
     #[inline]
-    fn compare(self, x: &Value) -> Option<Ordering> {
+    pub(crate) fn compare(self, x: &Value) -> Option<Ordering> {
         match (self, x) {
             (VRef::Str(a), Value::String(b)) => Some(a.cmp(b.as_str())),
             (VRef::Int(a), Value::Int(b)) => Some(a.cmp(b)),
