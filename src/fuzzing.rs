@@ -230,7 +230,7 @@ pub fn gen_content(schema: &Schema, b: &mut Bytes<'_>) -> Content {
             documents.push(Some(Document {
                 values,
                 links,
-                localizations,
+                localizations: localizations.into(),
                 created_at,
                 updated_at: b.pick(&TIMES).unwrap_or_default(),
                 published_at: if stage == 0 || b.below(4) == 0 {
@@ -659,6 +659,8 @@ fn stored_value(
         Some(i) => {
             let localized = m.fields.get(i).is_some_and(|f| f.localized);
             let v = if localized {
+                // By a plain scan, not `has`/`get`: the slow side must not trust the
+                // localizations' presence set.
                 doc.localizations
                     .iter()
                     .find(|(l, _)| *l == ctx.locale)

@@ -115,7 +115,7 @@ fn doc(
     Document {
         values,
         links: link_lists,
-        localizations,
+        localizations: localizations.into(),
         created_at: 1_000_000,
         updated_at: 2_000_000,
         published_at: None,
@@ -172,7 +172,7 @@ fn world() -> Content {
     );
     let mut de = vec![Value::Null; 8];
     de[TITLE] = s("Hallo");
-    p1_draft.localizations.push((DE, de));
+    p1_draft.localizations.insert(DE, de);
     let mut p1_pub = p1_draft.clone();
     p1_pub.published_at = Some(3_000_000);
     let p2 = post_doc(Value::Null, &[], &[], &[]);
@@ -302,8 +302,9 @@ fn string_operators_on_unicode_scalar_values() {
     content.entries[0].documents[0]
         .as_mut()
         .unwrap()
-        .localizations[0]
-        .1[TITLE] = s("naïve 😀");
+        .localizations
+        .get_mut(0)
+        .unwrap()[TITLE] = s("naïve 😀");
     let env2 = Env {
         schema: schema(),
         content,

@@ -270,7 +270,7 @@ fn compiled_leaves_agree_with_eval_exhaustively() {
         let doc = Document {
             values: vec![v.clone(); nf],
             links: vec![Vec::new(); nf],
-            localizations: vec![(0, vec![v.clone(); nf])],
+            localizations: vec![(0, vec![v.clone(); nf])].into(),
             created_at: 3,
             updated_at: 5,
             published_at: if i % 2 == 0 { None } else { Some(1) },

@@ -249,7 +249,7 @@ pub struct Document {
     /// Links of owned relation fields, by field index (empty for scalars).
     pub links: Vec<Vec<Link>>,
     /// Localizations present: locale index → localized values by field index.
-    pub localizations: Vec<(LocaleIdx, Vec<Value>)>,
+    pub localizations: Localizations,
     /// `createdAt`, microseconds since the epoch (DATA-3).
     pub created_at: i64,
     /// `updatedAt`.
@@ -258,18 +258,115 @@ pub struct Document {
     pub published_at: Option<i64>,
 }
 
-impl Document {
-    /// The localized values of one locale, when the document has that localization.
-    pub fn localization(&self, locale: LocaleIdx) -> Option<&[Value]> {
-        self.localizations
+/// The localizations of a document, sorted by locale, with a bit set of the locales present
+/// kept beside them so that READ-2's presence test reads no heap memory. The set is derived
+/// and maintained by every method; the list is reachable only through them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(
+    from = "Vec<(LocaleIdx, Vec<Value>)>",
+    into = "Vec<(LocaleIdx, Vec<Value>)>"
+)]
+pub struct Localizations {
+    items: Vec<(LocaleIdx, Vec<Value>)>,
+    present: u64,
+}
+
+impl From<Vec<(LocaleIdx, Vec<Value>)>> for Localizations {
+    fn from(mut items: Vec<(LocaleIdx, Vec<Value>)>) -> Self {
+        items.sort_by_key(|(l, _)| *l);
+        items.dedup_by_key(|(l, _)| *l);
+        let mut out = Localizations { items, present: 0 };
+        out.recount();
+        out
+    }
+}
+
+impl From<Localizations> for Vec<(LocaleIdx, Vec<Value>)> {
+    fn from(l: Localizations) -> Self {
+        l.items
+    }
+}
+
+impl Localizations {
+    fn recount(&mut self) {
+        self.present = self
+            .items
+            .iter()
+            .filter(|(l, _)| *l < 64)
+            .fold(0, |m, (l, _)| m | (1u64 << l));
+    }
+
+    /// Whether a localization in `locale` is present.
+    #[inline]
+    pub fn has(&self, locale: LocaleIdx) -> bool {
+        if locale < 64 {
+            self.present & (1u64 << locale) != 0
+        } else {
+            self.items.iter().any(|(l, _)| *l == locale)
+        }
+    }
+
+    /// The localized values of one locale.
+    #[inline]
+    pub fn get(&self, locale: LocaleIdx) -> Option<&[Value]> {
+        if !self.has(locale) {
+            return None;
+        }
+        self.items
             .iter()
             .find(|(l, _)| *l == locale)
             .map(|(_, v)| v.as_slice())
     }
 
+    /// The localized values of one locale, to change in place.
+    pub fn get_mut(&mut self, locale: LocaleIdx) -> Option<&mut Vec<Value>> {
+        self.items
+            .iter_mut()
+            .find(|(l, _)| *l == locale)
+            .map(|(_, v)| v)
+    }
+
+    /// Adds (or replaces) the localization of `locale`.
+    pub fn insert(&mut self, locale: LocaleIdx, values: Vec<Value>) {
+        match self.items.binary_search_by_key(&locale, |(l, _)| *l) {
+            Ok(i) => {
+                if let Some(slot) = self.items.get_mut(i) {
+                    slot.1 = values;
+                }
+            }
+            Err(i) => self.items.insert(i, (locale, values)),
+        }
+        self.recount();
+    }
+
+    /// Keeps the localizations whose locale passes `keep`.
+    pub fn retain(&mut self, mut keep: impl FnMut(LocaleIdx) -> bool) {
+        self.items.retain(|(l, _)| keep(*l));
+        self.recount();
+    }
+
+    /// The locales present, in locale order.
+    pub fn locales(&self) -> impl Iterator<Item = LocaleIdx> + '_ {
+        self.items.iter().map(|(l, _)| *l)
+    }
+
+    /// The localizations, in locale order.
+    pub fn iter(&self) -> impl Iterator<Item = (LocaleIdx, &[Value])> + '_ {
+        self.items.iter().map(|(l, v)| (*l, v.as_slice()))
+    }
+}
+
+impl Document {
+    /// The localized values of one locale, when the document has that localization.
+    #[inline]
+    pub fn localization(&self, locale: LocaleIdx) -> Option<&[Value]> {
+        self.localizations.get(locale)
+    }
+
     /// Whether the document has a localization in `locale`.
+    #[inline]
     pub fn has_locale(&self, locale: LocaleIdx) -> bool {
-        self.localizations.iter().any(|(l, _)| *l == locale)
+        self.localizations.has(locale)
     }
 
     /// The value of a scalar field as served in `locale` (localized fields read that locale's
@@ -407,5 +504,31 @@ impl Content {
             .collect();
         out.sort_by_key(|(seq, _, _)| *seq);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn present(l: &Localizations) -> Vec<LocaleIdx> {
+        (0..70).filter(|&i| l.has(i)).collect()
+    }
+
+    #[test]
+    fn localizations_keep_their_presence_set() {
+        let mut l = Localizations::from(vec![(2, vec![]), (0, vec![Value::Int(1)]), (65, vec![])]);
+        assert_eq!(l.locales().collect::<Vec<_>>(), [0, 2, 65]);
+        assert_eq!(present(&l), [0, 2, 65]);
+        l.insert(1, vec![Value::Int(7)]);
+        l.insert(0, vec![Value::Int(2)]);
+        assert_eq!(present(&l), [0, 1, 2, 65]);
+        assert_eq!(l.get(0), Some(&[Value::Int(2)][..]));
+        l.retain(|x| x != 2 && x != 65);
+        assert_eq!(present(&l), [0, 1]);
+        assert_eq!(l.get(2), None);
+        assert_eq!(l.get(65), None);
+        let back: Vec<(LocaleIdx, Vec<Value>)> = l.clone().into();
+        assert_eq!(Localizations::from(back), l);
     }
 }

@@ -597,20 +597,20 @@ fn load_doc(
         }
         localizations.push((li, lv));
     }
-    localizations.sort_by_key(|(l, _)| *l);
+    let localizations = crate::model::project::Localizations::from(localizations);
     // DATA-5: required fields non-null in the document and every localization present.
     for (fi, f) in model.fields.iter().enumerate() {
         if !f.required {
             continue;
         }
         if f.localized {
-            for (li, lv) in &localizations {
+            for (li, lv) in localizations.iter() {
                 if lv.get(fi).is_none_or(Value::is_null) {
                     return err(
                         path,
                         format!(
                             "required field {:?} is null in locale {:?} (DATA-5)",
-                            f.api_id, schema.locales[*li]
+                            f.api_id, schema.locales[li]
                         ),
                     );
                 }

@@ -590,7 +590,7 @@ struct Writer<'a> {
 }
 
 fn doc_locales(doc: &Document) -> Vec<LocaleIdx> {
-    doc.localizations.iter().map(|(l, _)| *l).collect()
+    doc.localizations.locales().collect()
 }
 
 impl<'a> Writer<'a> {
@@ -912,7 +912,7 @@ impl<'a> Writer<'a> {
                     for &s in to {
                         let mut copy = draft.clone();
                         if !self.profile.publish_copies_all {
-                            copy.localizations.retain(|(l, _)| *l == 0);
+                            copy.localizations.retain(|l| l == 0);
                         }
                         copy.published_at = Some(t);
                         if let Some(slot) = e.documents.get_mut(s) {
@@ -1005,7 +1005,7 @@ impl<'a> Writer<'a> {
         let mut doc = Document {
             values: vec![Value::Null; nf],
             links: vec![Vec::new(); nf],
-            localizations: vec![(0, vec![Value::Null; nf])],
+            localizations: vec![(0, vec![Value::Null; nf])].into(),
             created_at: t,
             updated_at: t,
             published_at: None,
@@ -1018,9 +1018,8 @@ impl<'a> Writer<'a> {
                     *slot = v.clone();
                 }
             }
-            doc.localizations.push((*l, lv));
+            doc.localizations.insert(*l, lv);
         }
-        doc.localizations.sort_by_key(|(l, _)| *l);
         doc
     }
 
@@ -1031,10 +1030,7 @@ impl<'a> Writer<'a> {
         for (fi, v) in vals {
             let localized = m.fields.get(*fi).is_some_and(|f| f.localized);
             let slot = if localized {
-                doc.localizations
-                    .iter_mut()
-                    .find(|(l, _)| *l == 0)
-                    .and_then(|(_, lv)| lv.get_mut(*fi))
+                doc.localizations.get_mut(0).and_then(|lv| lv.get_mut(*fi))
             } else {
                 doc.values.get_mut(*fi)
             };
@@ -1082,7 +1078,7 @@ impl<'a> Writer<'a> {
         null_required(&plan.scalars, errors);
         self.set_scalars(entry.model, doc, &plan.scalars);
         let put = |doc: &mut Document, l: LocaleIdx, vals: &Values| {
-            if let Some((_, lv)) = doc.localizations.iter_mut().find(|(x, _)| *x == l) {
+            if let Some(lv) = doc.localizations.get_mut(l) {
                 for (fi, v) in vals {
                     if let Some(s) = lv.get_mut(*fi) {
                         *s = v.clone();
@@ -1097,8 +1093,7 @@ impl<'a> Writer<'a> {
                     *s = v.clone();
                 }
             }
-            doc.localizations.push((l, lv));
-            doc.localizations.sort_by_key(|(x, _)| *x);
+            doc.localizations.insert(l, lv);
         };
         let name = |l: LocaleIdx| self.schema.locales.get(l).cloned().unwrap_or_default();
         for (l, vals) in &plan.loc_create {
@@ -1132,7 +1127,7 @@ impl<'a> Writer<'a> {
         }
         for l in &plan.loc_delete {
             if doc.has_locale(*l) && *l != 0 {
-                doc.localizations.retain(|(x, _)| x != l);
+                doc.localizations.retain(|x| x != *l);
             } else {
                 errors.push(Invalid {
                     rule: "WRITE-9",
