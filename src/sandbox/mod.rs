@@ -14,6 +14,9 @@
 //!   environment's content (refusing what DATA-1 and DATA-5 refuse).
 //! - [`sql`]: compilation of a [`Where`](crate::model::condition::Where) into a boolean SQL
 //!   expression over a document row (§5, WHERE-1..5, DATA-4).
+//! - [`schema`]: the per-environment GraphQL schema (READ-10) and request validation with
+//!   `apollo-compiler` (ERR-1 step 5: document, operation, variables, CTX-5, LIMIT-1).
 
+pub mod schema;
 pub mod sql;
 pub mod store;
