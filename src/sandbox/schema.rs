@@ -34,12 +34,13 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Node};
 use serde_json::{Map, Value as Json};
 
+use crate::model::profile::Profile;
 use crate::model::project::{FieldKind, Model, Schema};
 use crate::model::value::{parse_datetime, ScalarType, Value};
 
-/// LIMIT-1: the deepest selection allowed; a root field is at depth 1.
+/// LIMIT-1: the deepest selection allowed by default; a root field is at depth 1.
 pub const MAX_SELECTION_DEPTH: usize = 10;
-/// LIMIT-1: the most members of any list in arguments or variables.
+/// LIMIT-1: the most members of any list in arguments or variables, by default.
 pub const MAX_LIST_LEN: usize = 1000;
 /// A guard against documents whose fragments multiply into a huge tree: the most fields the
 /// resolved selection of one operation may hold (far above anything LIMIT-1's other bounds
@@ -62,6 +63,8 @@ pub enum SchemaError {
 pub struct ContentSchema {
     sdl: String,
     schema: Valid<apollo_compiler::Schema>,
+    max_selection_depth: usize,
+    max_list_len: usize,
 }
 
 /// The kind of the chosen operation.
@@ -460,7 +463,20 @@ impl ContentSchema {
                 let msgs: Vec<String> = e.errors.iter().map(|d| d.error.to_string()).collect();
                 SchemaError::Invalid(msgs.join("; "))
             })?;
-        Ok(ContentSchema { sdl, schema: built })
+        Ok(ContentSchema {
+            sdl,
+            schema: built,
+            max_selection_depth: MAX_SELECTION_DEPTH,
+            max_list_len: MAX_LIST_LEN,
+        })
+    }
+
+    /// Takes LIMIT-1's selection depth and list length from a profile's knobs
+    /// (`max_selection_depth`, `max_list_len`) instead of the defaults.
+    pub fn with_limits(mut self, profile: &Profile) -> ContentSchema {
+        self.max_selection_depth = profile.max_selection_depth;
+        self.max_list_len = profile.max_list_len;
+        self
     }
 
     /// The SDL this schema was built from.
@@ -518,6 +534,8 @@ impl ContentSchema {
             document: &document,
             vars: Map::new(),
             count: 0,
+            max_depth: self.max_selection_depth,
+            max_list: self.max_list_len,
         };
         r.coerce_variables(&operation.variables, given)
             .map_err(|e| vec![e])?;
@@ -563,6 +581,10 @@ struct Resolver<'a> {
     vars: Map<String, Json>,
     /// Fields resolved so far (against [`MAX_RESOLVED_FIELDS`]).
     count: usize,
+    /// LIMIT-1's selection depth.
+    max_depth: usize,
+    /// LIMIT-1's list length.
+    max_list: usize,
 }
 
 /// The DATA-1 scalar type of a GraphQL scalar name.
@@ -620,7 +642,7 @@ impl<'a> Resolver<'a> {
                         .collect::<Result<Vec<_>, _>>()?,
                     single => vec![self.coerce_json(single, inner, what)?],
                 };
-                check_len(items.len(), what)?;
+                self.check_len(items.len(), what)?;
                 Ok(Json::Array(items))
             }
             Type::Named(name) | Type::NonNullNamed(name) => match self.schema.types.get(name) {
@@ -705,7 +727,7 @@ impl<'a> Resolver<'a> {
                         None => return Ok(None),
                     }],
                 };
-                check_len(items.len(), what)?;
+                self.check_len(items.len(), what)?;
                 Ok(Some(Json::Array(items)))
             }
             Type::Named(name) | Type::NonNullNamed(name) => match self.schema.types.get(name) {
@@ -754,6 +776,17 @@ impl<'a> Resolver<'a> {
                 }
                 _ => Err(format!("{what}: {name} is not an input type")),
             },
+        }
+    }
+
+    fn check_len(&self, len: usize, what: &str) -> Result<(), String> {
+        if len > self.max_list {
+            Err(format!(
+                "{what}: a list of {len} members exceeds the limit of {}",
+                self.max_list
+            ))
+        } else {
+            Ok(())
         }
     }
 
@@ -833,9 +866,10 @@ impl<'a> Resolver<'a> {
         for set in sets {
             self.collect_fields(set, &mut groups, &mut visited)?;
         }
-        if !groups.is_empty() && depth > MAX_SELECTION_DEPTH {
+        if !groups.is_empty() && depth > self.max_depth {
             return Err(format!(
-                "selection depth exceeds the limit of {MAX_SELECTION_DEPTH}"
+                "selection depth exceeds the limit of {}",
+                self.max_depth
             ));
         }
         let root_query = depth == 1
@@ -913,16 +947,6 @@ impl<'a> Resolver<'a> {
             }
         }
         Ok(out)
-    }
-}
-
-fn check_len(len: usize, what: &str) -> Result<(), String> {
-    if len > MAX_LIST_LEN {
-        Err(format!(
-            "{what}: a list of {len} members exceeds the limit of {MAX_LIST_LEN}"
-        ))
-    } else {
-        Ok(())
     }
 }
 
@@ -1426,7 +1450,26 @@ mod tests {
         for q in cases {
             refused(q, None, None);
         }
-        assert!(refused("{ posts { nope } }", None, None).contains("nope"));
+        for (q, want) in [
+            ("{ posts { nope } }", "does not have a field `nope`"),
+            ("{ posts(last: 1) { id } }", "`last`"),
+            (
+                "{ postsConnection { pageInfo { hasNextPage } } }",
+                "`pageInfo`",
+            ),
+            ("{ posts(stage: draft) { id } }", "`draft`"),
+            ("{ posts(first: \"x\") { id } }", "Int"),
+            ("{ posts(first: 1.0) { id } }", "Int"),
+            ("{ post { id } }", "where"),
+            (
+                "mutation { createPost(data: {body: \"b\"}) { id } }",
+                "title",
+            ),
+            ("{ posts(first: $undefined) { id } }", "$undefined"),
+        ] {
+            let msg = refused(q, None, None);
+            assert!(msg.contains(want), "{q}: {msg}");
+        }
     }
 
     #[test]
@@ -1449,6 +1492,14 @@ mod tests {
         ok(&nest(10));
         let msg = refused(&nest(11), None, None);
         assert!(msg.contains("depth"), "{msg}");
+        // The knob moves the limit.
+        let profile = Profile {
+            max_selection_depth: 11,
+            ..Profile::default()
+        };
+        let wide = ContentSchema::new(&blog()).unwrap().with_limits(&profile);
+        wide.validate(&nest(11), None, None).unwrap();
+        assert!(wide.validate(&nest(12), None, None).is_err());
         // Fragments add no depth.
         let q = "{ posts { ...A } } fragment A on Post { author { ...B } } fragment B on Author { posts { author { posts { author { posts { author { posts { id } } } } } } } }";
         ok(q);
@@ -1505,6 +1556,19 @@ mod tests {
             Some(json!({"t": null})),
             None,
         );
+    }
+
+    #[test]
+    fn conflicting_response_keys_are_refused_by_field_merging() {
+        // CTX-3 through apollo-compiler's FieldsInSetCanMerge.
+        for q in [
+            "{ a: posts(first: 1) { id } a: posts(first: 2) { id } }",
+            "{ posts { id: title id } }",
+            "{ posts { x: title } ...F } fragment F on Query { posts { x: body } }",
+        ] {
+            let msg = refused(q, None, None);
+            assert!(msg.contains("same"), "{q}: {msg}");
+        }
     }
 
     #[test]
