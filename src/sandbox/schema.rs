@@ -1512,6 +1512,11 @@ mod tests {
         let v = cs().validate(two, None, Some("B")).unwrap();
         assert_eq!(v.fields[0].name, "authors");
         refused(two, None, Some("C"));
+        refused("{ posts { id } }", None, Some("X"));
+        let one = cs()
+            .validate("query X { posts { id } }", None, Some("X"))
+            .unwrap();
+        assert_eq!(one.name.as_deref(), Some("X"));
         let msg = refused("subscription { posts { id } }", None, None);
         assert!(msg.contains("subscription"), "{msg}");
         refused(
