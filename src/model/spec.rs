@@ -7,6 +7,27 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::grant::GrantSpec;
+use crate::model::project::{
+    Field, FieldKind, Model, ModelIdx, ReverseField, Schema, DRAFT, PUBLISHED,
+};
+use crate::model::value::ScalarType;
+
+/// Why a schema could not be built from its spec.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct SchemaError {
+    /// Where, e.g. `environments[0].models[1].fields[2]`.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn schema_err<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, SchemaError> {
+    Err(SchemaError {
+        path: path.into(),
+        message: message.into(),
+    })
+}
 
 /// One environment: schema, content, principals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,4 +206,188 @@ pub struct PatSpec {
     /// Its grants (exactly these: the harness removes PERM-5's default grant, §9).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<GrantSpec>,
+}
+
+fn default_plural(name: &str) -> String {
+    let mut c = name.chars();
+    match c.next() {
+        Some(f) => format!("{}{}s", f.to_lowercase(), c.as_str()),
+        None => String::new(),
+    }
+}
+
+fn is_api_id(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next().is_some_and(|f| f.is_ascii_alphabetic())
+        && s.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+}
+
+fn scalar_type(f: &FieldSpec) -> Option<ScalarType> {
+    Some(match f.ty.as_str() {
+        "String" => ScalarType::String,
+        "Int" => ScalarType::Int,
+        "Float" => ScalarType::Float,
+        "Boolean" => ScalarType::Boolean,
+        "DateTime" => ScalarType::DateTime,
+        "Enum" => ScalarType::Enum(f.values.clone().unwrap_or_default()),
+        _ => return None,
+    })
+}
+
+impl EnvSpec {
+    /// Builds the indexed schema (stages `DRAFT`, `PUBLISHED`, then the custom ones; locales
+    /// with the default first; models, fields and reverse fields in declaration order),
+    /// refusing names that are not api ids, clashes and unknown types. `path` prefixes error
+    /// paths (e.g. `environments[0]`).
+    pub fn schema(&self, path: &str) -> Result<Schema, SchemaError> {
+        let e = self;
+        let mut stages = vec![DRAFT.to_string(), PUBLISHED.to_string()];
+        for (i, s) in e.stages.iter().enumerate() {
+            let ok = !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && s.starts_with(|c: char| c.is_ascii_uppercase());
+            if !ok {
+                return schema_err(
+                    format!("{path}.stages[{i}]"),
+                    format!("stage {s:?} is not an upper-case api id"),
+                );
+            }
+            if stages.contains(s) {
+                return schema_err(
+                    format!("{path}.stages[{i}]"),
+                    format!("stage {s:?} given twice"),
+                );
+            }
+            stages.push(s.clone());
+        }
+        if e.locales.is_empty() {
+            return schema_err(format!("{path}.locales"), "at least one locale is needed");
+        }
+        for (i, l) in e.locales.iter().enumerate() {
+            if !is_api_id(l) || e.locales[..i].contains(l) {
+                return schema_err(
+                    format!("{path}.locales[{i}]"),
+                    format!("locale {l:?} is not a unique api id"),
+                );
+            }
+        }
+        let mut models: Vec<Model> = Vec::new();
+        for (mi, m) in e.models.iter().enumerate() {
+            if !is_api_id(&m.name) || models.iter().any(|x| x.api_id == m.name) {
+                return schema_err(
+                    format!("{path}.models[{mi}]"),
+                    format!("model name {:?} is not a unique api id", m.name),
+                );
+            }
+            models.push(Model {
+                api_id: m.name.clone(),
+                plural: m.plural.clone().unwrap_or_else(|| default_plural(&m.name)),
+                fields: Vec::new(),
+                reverse: Vec::new(),
+            });
+        }
+        for (mi, m) in e.models.iter().enumerate() {
+            for (fi, f) in m.fields.iter().enumerate() {
+                let fpath = format!("{path}.models[{mi}].fields[{fi}]");
+                if !is_api_id(&f.name)
+                    || crate::model::project::SystemField::from_name(&f.name).is_some()
+                    || m.fields[..fi].iter().any(|x| x.name == f.name)
+                {
+                    return schema_err(
+                        fpath,
+                        format!("field name {:?} is not a unique, non-system api id", f.name),
+                    );
+                }
+                let kind = if let Some(t) = scalar_type(f) {
+                    if f.list || f.reverse.is_some() {
+                        return schema_err(fpath, "list and reverse are for relations");
+                    }
+                    if let ScalarType::Enum(v) = &t {
+                        if v.is_empty() || v.iter().any(|x| !is_api_id(x)) {
+                            return schema_err(fpath, "an Enum needs `values`: non-empty api ids");
+                        }
+                    }
+                    FieldKind::Scalar(t)
+                } else {
+                    let Some(target) = models.iter().position(|x| x.api_id == f.ty) else {
+                        return schema_err(
+                            fpath,
+                            format!("type {:?} is neither a scalar type nor a model", f.ty),
+                        );
+                    };
+                    if f.localized || f.required || f.values.is_some() {
+                        return schema_err(
+                            fpath,
+                            "relations are never localized, required or enums",
+                        );
+                    }
+                    FieldKind::Relation {
+                        target,
+                        list: f.list,
+                        reverse: f.reverse.clone(),
+                    }
+                };
+                if let Some(model) = models.get_mut(mi) {
+                    model.fields.push(Field {
+                        api_id: f.name.clone(),
+                        kind,
+                        localized: f.localized,
+                        required: f.required,
+                    });
+                }
+            }
+        }
+        // Reverse fields.
+        let mut reverses: Vec<(ModelIdx, ReverseField, String)> = Vec::new();
+        for (mi, m) in models.iter().enumerate() {
+            for (fi, f) in m.fields.iter().enumerate() {
+                if let FieldKind::Relation {
+                    target,
+                    reverse: Some(r),
+                    ..
+                } = &f.kind
+                {
+                    reverses.push((
+                        *target,
+                        ReverseField {
+                            api_id: r.clone(),
+                            owner: mi,
+                            owner_field: fi,
+                        },
+                        format!("{path}.models[{mi}].fields[{fi}].reverse"),
+                    ));
+                }
+            }
+        }
+        for (target, rf, rpath) in reverses {
+            let Some(model) = models.get_mut(target) else {
+                continue;
+            };
+            if model.field(&rf.api_id).is_some() || !is_api_id(&rf.api_id) {
+                return schema_err(
+                    rpath,
+                    format!(
+                        "reverse field {:?} clashes with a field of {}",
+                        rf.api_id, model.api_id
+                    ),
+                );
+            }
+            model.reverse.push(rf);
+        }
+        let plurals: Vec<&String> = models.iter().map(|m| &m.plural).collect();
+        for (i, p) in plurals.iter().enumerate() {
+            if plurals[..i].contains(p) || models.iter().any(|m| m.api_id.to_lowercase() == **p) {
+                return schema_err(
+                    format!("{path}.models[{i}].plural"),
+                    format!("plural {p:?} clashes"),
+                );
+            }
+        }
+        Ok(Schema {
+            stages,
+            locales: e.locales.clone(),
+            models,
+        })
+    }
 }

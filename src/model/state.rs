@@ -9,11 +9,10 @@ use crate::model::condition::{parse_condition, Compiled, Limits};
 use crate::model::grant::{Action, Grant, GrantSpec, Pat, Public};
 use crate::model::profile::Profile;
 use crate::model::project::{
-    Content, Document, Entry, Field, FieldKind, Link, Model, ModelIdx, ReverseField, Schema,
-    StageIdx, DRAFT, PUBLISHED,
+    Content, Document, Entry, FieldKind, Link, ModelIdx, Schema, StageIdx,
 };
-use crate::model::spec::{DocSpec, EnvSpec, FieldSpec};
-use crate::model::value::{parse_datetime, ScalarType, Value};
+use crate::model::spec::{DocSpec, EnvSpec, SchemaError};
+use crate::model::value::{parse_datetime, Value};
 
 /// The base of default timestamps for loaded documents without any: 2024-01-01T00:00:00Z.
 const BASE_TIME_US: i64 = 1_704_067_200_000_000;
@@ -56,6 +55,15 @@ pub struct LoadError {
     pub message: String,
 }
 
+impl From<SchemaError> for LoadError {
+    fn from(e: SchemaError) -> Self {
+        LoadError {
+            path: e.path,
+            message: e.message,
+        }
+    }
+}
+
 fn err<T>(path: impl Into<String>, message: impl Into<String>) -> Result<T, LoadError> {
     Err(LoadError {
         path: path.into(),
@@ -91,181 +99,6 @@ impl State {
             Some(n) => self.environments.iter().position(|e| e.name == n),
         }
     }
-}
-
-fn default_plural(name: &str) -> String {
-    let mut c = name.chars();
-    match c.next() {
-        Some(f) => format!("{}{}s", f.to_lowercase(), c.as_str()),
-        None => String::new(),
-    }
-}
-
-fn is_api_id(s: &str) -> bool {
-    let mut c = s.chars();
-    c.next().is_some_and(|f| f.is_ascii_alphabetic())
-        && s.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-}
-
-fn scalar_type(f: &FieldSpec) -> Option<ScalarType> {
-    Some(match f.ty.as_str() {
-        "String" => ScalarType::String,
-        "Int" => ScalarType::Int,
-        "Float" => ScalarType::Float,
-        "Boolean" => ScalarType::Boolean,
-        "DateTime" => ScalarType::DateTime,
-        "Enum" => ScalarType::Enum(f.values.clone().unwrap_or_default()),
-        _ => return None,
-    })
-}
-
-/// Builds a schema from a spec (stages, locales, models, reverse fields).
-pub fn build_schema(e: &EnvSpec, path: &str) -> Result<Schema, LoadError> {
-    let mut stages = vec![DRAFT.to_string(), PUBLISHED.to_string()];
-    for (i, s) in e.stages.iter().enumerate() {
-        let ok = !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            && s.starts_with(|c: char| c.is_ascii_uppercase());
-        if !ok {
-            return err(
-                format!("{path}.stages[{i}]"),
-                format!("stage {s:?} is not an upper-case api id"),
-            );
-        }
-        if stages.contains(s) {
-            return err(
-                format!("{path}.stages[{i}]"),
-                format!("stage {s:?} given twice"),
-            );
-        }
-        stages.push(s.clone());
-    }
-    if e.locales.is_empty() {
-        return err(format!("{path}.locales"), "at least one locale is needed");
-    }
-    for (i, l) in e.locales.iter().enumerate() {
-        if !is_api_id(l) || e.locales[..i].contains(l) {
-            return err(
-                format!("{path}.locales[{i}]"),
-                format!("locale {l:?} is not a unique api id"),
-            );
-        }
-    }
-    let mut models: Vec<Model> = Vec::new();
-    for (mi, m) in e.models.iter().enumerate() {
-        if !is_api_id(&m.name) || models.iter().any(|x| x.api_id == m.name) {
-            return err(
-                format!("{path}.models[{mi}]"),
-                format!("model name {:?} is not a unique api id", m.name),
-            );
-        }
-        models.push(Model {
-            api_id: m.name.clone(),
-            plural: m.plural.clone().unwrap_or_else(|| default_plural(&m.name)),
-            fields: Vec::new(),
-            reverse: Vec::new(),
-        });
-    }
-    for (mi, m) in e.models.iter().enumerate() {
-        for (fi, f) in m.fields.iter().enumerate() {
-            let fpath = format!("{path}.models[{mi}].fields[{fi}]");
-            if !is_api_id(&f.name)
-                || crate::model::project::SystemField::from_name(&f.name).is_some()
-                || m.fields[..fi].iter().any(|x| x.name == f.name)
-            {
-                return err(
-                    fpath,
-                    format!("field name {:?} is not a unique, non-system api id", f.name),
-                );
-            }
-            let kind = if let Some(t) = scalar_type(f) {
-                if f.list || f.reverse.is_some() {
-                    return err(fpath, "list and reverse are for relations");
-                }
-                if let ScalarType::Enum(v) = &t {
-                    if v.is_empty() || v.iter().any(|x| !is_api_id(x)) {
-                        return err(fpath, "an Enum needs `values`: non-empty api ids");
-                    }
-                }
-                FieldKind::Scalar(t)
-            } else {
-                let Some(target) = models.iter().position(|x| x.api_id == f.ty) else {
-                    return err(
-                        fpath,
-                        format!("type {:?} is neither a scalar type nor a model", f.ty),
-                    );
-                };
-                if f.localized || f.required || f.values.is_some() {
-                    return err(fpath, "relations are never localized, required or enums");
-                }
-                FieldKind::Relation {
-                    target,
-                    list: f.list,
-                    reverse: f.reverse.clone(),
-                }
-            };
-            if let Some(model) = models.get_mut(mi) {
-                model.fields.push(Field {
-                    api_id: f.name.clone(),
-                    kind,
-                    localized: f.localized,
-                    required: f.required,
-                });
-            }
-        }
-    }
-    // Reverse fields.
-    let mut reverses: Vec<(ModelIdx, ReverseField, String)> = Vec::new();
-    for (mi, m) in models.iter().enumerate() {
-        for (fi, f) in m.fields.iter().enumerate() {
-            if let FieldKind::Relation {
-                target,
-                reverse: Some(r),
-                ..
-            } = &f.kind
-            {
-                reverses.push((
-                    *target,
-                    ReverseField {
-                        api_id: r.clone(),
-                        owner: mi,
-                        owner_field: fi,
-                    },
-                    format!("{path}.models[{mi}].fields[{fi}].reverse"),
-                ));
-            }
-        }
-    }
-    for (target, rf, rpath) in reverses {
-        let Some(model) = models.get_mut(target) else {
-            continue;
-        };
-        if model.field(&rf.api_id).is_some() || !is_api_id(&rf.api_id) {
-            return err(
-                rpath,
-                format!(
-                    "reverse field {:?} clashes with a field of {}",
-                    rf.api_id, model.api_id
-                ),
-            );
-        }
-        model.reverse.push(rf);
-    }
-    let plurals: Vec<&String> = models.iter().map(|m| &m.plural).collect();
-    for (i, p) in plurals.iter().enumerate() {
-        if plurals[..i].contains(p) || models.iter().any(|m| m.api_id.to_lowercase() == **p) {
-            return err(
-                format!("{path}.models[{i}].plural"),
-                format!("plural {p:?} clashes"),
-            );
-        }
-    }
-    Ok(Schema {
-        stages,
-        locales: e.locales.clone(),
-        models,
-    })
 }
 
 /// Resolves a grant spec against a schema (PERM-4): the reason of a refusal, else the grant.
@@ -351,7 +184,7 @@ pub fn resolve_grant(
 impl Environment {
     /// Resolves one environment spec.
     pub fn load(e: &EnvSpec, profile: &Profile, path: &str) -> Result<Environment, LoadError> {
-        let schema = build_schema(e, path)?;
+        let schema = e.schema(path)?;
         let limits = Limits::from(profile);
         let mut env = Environment {
             name: e.name.clone(),

@@ -55,10 +55,8 @@ use std::path::Path;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, Connection, Transaction};
 
-use crate::model::project::{
-    Field, FieldKind, Model, ModelIdx, ReverseField, Schema, SystemField, DRAFT, PUBLISHED,
-};
-use crate::model::spec::{DocSpec, EnvSpec, FieldSpec};
+use crate::model::project::{Field, FieldKind, Model, ModelIdx, Schema, DRAFT};
+use crate::model::spec::{DocSpec, EnvSpec};
 use crate::model::value::{parse_datetime, ScalarType, Value};
 
 /// The base of default timestamps: 2024-01-01T00:00:00Z, in µs since the epoch.
@@ -452,176 +450,13 @@ impl Store {
 // ---------------------------------------------------------------------------------------------
 // Schema
 
-fn is_api_id(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn scalar_type_of(f: &FieldSpec) -> Option<ScalarType> {
-    Some(match f.ty.as_str() {
-        "String" => ScalarType::String,
-        "Int" => ScalarType::Int,
-        "Float" => ScalarType::Float,
-        "Boolean" => ScalarType::Boolean,
-        "DateTime" => ScalarType::DateTime,
-        "Enum" => ScalarType::Enum(f.values.clone().unwrap_or_default()),
-        _ => return None,
-    })
-}
-
-/// Builds an environment's schema from its spec (§1): stages `DRAFT`, `PUBLISHED`, then the
-/// custom ones; locales with the default first; models with their fields in declaration order;
-/// reverse fields of two-way relations on the related model, in the order of the owners' models
-/// and fields. Every name must be an api id, since names become SQL identifiers.
+/// Builds an environment's schema from its spec (§1) with the shared constructor
+/// ([`EnvSpec::schema`]): names are api ids, which is also what makes them safe as SQL
+/// identifiers.
 pub fn build_schema(env: &EnvSpec) -> Result<Schema, StoreError> {
-    let mut stages = vec![DRAFT.to_string(), PUBLISHED.to_string()];
-    for (i, s) in env.stages.iter().enumerate() {
-        let upper = s.starts_with(|c: char| c.is_ascii_uppercase())
-            && s.chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-        if !upper || stages.contains(s) {
-            return refuse(
-                format!("stages[{i}]"),
-                format!("stage {s:?} is not a new upper-case api id"),
-            );
-        }
-        stages.push(s.clone());
-    }
-    if env.locales.is_empty() {
-        return refuse("locales", "an environment needs at least one locale");
-    }
-    for (i, l) in env.locales.iter().enumerate() {
-        if !is_api_id(l) || env.locales[..i].contains(l) {
-            return refuse(
-                format!("locales[{i}]"),
-                format!("locale {l:?} is not a new api id"),
-            );
-        }
-    }
-    let mut models: Vec<Model> = Vec::new();
-    for (mi, m) in env.models.iter().enumerate() {
-        if !is_api_id(&m.name) || models.iter().any(|x| x.api_id == m.name) {
-            return refuse(
-                format!("models[{mi}]"),
-                format!("model name {:?} is not a new api id", m.name),
-            );
-        }
-        let plural = m.plural.clone().unwrap_or_else(|| {
-            let mut c = m.name.chars();
-            match c.next() {
-                Some(f) => format!("{}{}s", f.to_lowercase(), c.as_str()),
-                None => String::new(),
-            }
-        });
-        models.push(Model {
-            api_id: m.name.clone(),
-            plural,
-            fields: Vec::new(),
-            reverse: Vec::new(),
-        });
-    }
-    for (mi, m) in env.models.iter().enumerate() {
-        let mut fields = Vec::new();
-        for (fi, f) in m.fields.iter().enumerate() {
-            let path = format!("models[{mi}] {:?}.fields[{fi}] {:?}", m.name, f.name);
-            if !is_api_id(&f.name)
-                || SystemField::from_name(&f.name).is_some()
-                || m.fields[..fi].iter().any(|x| x.name == f.name)
-            {
-                return refuse(path, "a field name is a new api id, not a system field's");
-            }
-            let kind = match scalar_type_of(f) {
-                Some(ty) => {
-                    if f.list || f.reverse.is_some() {
-                        return refuse(path, "`list` and `reverse` are for relations");
-                    }
-                    if let ScalarType::Enum(values) = &ty {
-                        if values.is_empty() || values.iter().any(|v| !is_api_id(v)) {
-                            return refuse(path, "an Enum needs `values`: non-empty api ids");
-                        }
-                    } else if f.values.is_some() {
-                        return refuse(path, "`values` is for Enums");
-                    }
-                    FieldKind::Scalar(ty)
-                }
-                None => {
-                    let Some(target) = models.iter().position(|x| x.api_id == f.ty) else {
-                        return refuse(
-                            path,
-                            format!("type {:?} is neither a scalar type nor a model", f.ty),
-                        );
-                    };
-                    if f.localized || f.required || f.values.is_some() {
-                        return refuse(path, "a relation is never localized, required or an Enum");
-                    }
-                    FieldKind::Relation {
-                        target,
-                        list: f.list,
-                        reverse: f.reverse.clone(),
-                    }
-                }
-            };
-            fields.push(Field {
-                api_id: f.name.clone(),
-                kind,
-                localized: f.localized,
-                required: f.required,
-            });
-        }
-        if let Some(model) = models.get_mut(mi) {
-            model.fields = fields;
-        }
-    }
-    let mut reverses: Vec<(ModelIdx, ReverseField, String)> = Vec::new();
-    for (mi, m) in models.iter().enumerate() {
-        for (fi, f) in m.fields.iter().enumerate() {
-            if let FieldKind::Relation {
-                target,
-                reverse: Some(r),
-                ..
-            } = &f.kind
-            {
-                reverses.push((
-                    *target,
-                    ReverseField {
-                        api_id: r.clone(),
-                        owner: mi,
-                        owner_field: fi,
-                    },
-                    format!("models[{mi}] {:?}.fields[{fi}] {:?}", m.api_id, f.api_id),
-                ));
-            }
-        }
-    }
-    for (target, rf, path) in reverses {
-        let Some(model) = models.get_mut(target) else {
-            continue;
-        };
-        if !is_api_id(&rf.api_id) || model.field(&rf.api_id).is_some() {
-            return refuse(
-                path,
-                format!(
-                    "reverse field {:?} is not an api id new on {}",
-                    rf.api_id, model.api_id
-                ),
-            );
-        }
-        model.reverse.push(rf);
-    }
-    for (i, m) in models.iter().enumerate() {
-        let clash = models[..i].iter().any(|x| x.plural == m.plural)
-            || models.iter().any(|x| x.api_id.to_lowercase() == m.plural);
-        if clash || !is_api_id(&m.plural) {
-            return refuse(
-                format!("models[{i}] {:?}.plural", m.api_id),
-                format!("plural {:?} clashes or is not an api id", m.plural),
-            );
-        }
-    }
-    Ok(Schema {
-        stages,
-        locales: env.locales.clone(),
-        models,
+    env.schema("environment").map_err(|e| StoreError::Refused {
+        path: e.path,
+        message: e.message,
     })
 }
 
