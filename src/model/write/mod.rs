@@ -46,6 +46,32 @@ struct DocRef {
     stage: StageIdx,
 }
 
+impl Req {
+    /// A requirement whose condition is read on entry `id`'s document in `doc_stage` of the
+    /// `which` content.
+    fn on(
+        action: Action,
+        model: ModelIdx,
+        stage: StageIdx,
+        locale: LocaleIdx,
+        which: Which,
+        id: &str,
+        doc_stage: StageIdx,
+    ) -> Req {
+        Req {
+            action,
+            model,
+            stage,
+            locale,
+            doc: Some(DocRef {
+                which,
+                entry_id: id.to_string(),
+                stage: doc_stage,
+            }),
+        }
+    }
+}
+
 /// What one mutation field did.
 enum FieldOutcome {
     Denied(BTreeSet<FailedAction>, &'static str),
@@ -253,17 +279,15 @@ impl<'a> Writer<'a> {
                     }
                 }
                 for l in self.touched(touched) {
-                    reqs.push(Req {
-                        action: Action::Create,
+                    reqs.push(Req::on(
+                        Action::Create,
                         model,
-                        stage: DRAFT_IDX,
-                        locale: l,
-                        doc: Some(DocRef {
-                            which: Which::New,
-                            entry_id: new_id.clone(),
-                            stage: DRAFT_IDX,
-                        }),
-                    });
+                        DRAFT_IDX,
+                        l,
+                        Which::New,
+                        &new_id,
+                        DRAFT_IDX,
+                    ));
                 }
                 reqs.push(read_dep(DRAFT_IDX));
                 self.other_ends(&ends, content, &mut reqs);
@@ -286,29 +310,25 @@ impl<'a> Writer<'a> {
                     touched.push(0);
                 }
                 for l in self.touched(touched) {
-                    reqs.push(Req {
-                        action: Action::Update,
+                    reqs.push(Req::on(
+                        Action::Update,
                         model,
-                        stage: DRAFT_IDX,
-                        locale: l,
-                        doc: Some(DocRef {
-                            which: Which::Old,
-                            entry_id: entry.id.clone(),
-                            stage: DRAFT_IDX,
-                        }),
-                    });
+                        DRAFT_IDX,
+                        l,
+                        Which::Old,
+                        &entry.id,
+                        DRAFT_IDX,
+                    ));
                     if self.profile.update_condition_on_both {
-                        reqs.push(Req {
-                            action: Action::Update,
+                        reqs.push(Req::on(
+                            Action::Update,
                             model,
-                            stage: DRAFT_IDX,
-                            locale: l,
-                            doc: Some(DocRef {
-                                which: Which::New,
-                                entry_id: entry.id.clone(),
-                                stage: DRAFT_IDX,
-                            }),
-                        });
+                            DRAFT_IDX,
+                            l,
+                            Which::New,
+                            &entry.id,
+                            DRAFT_IDX,
+                        ));
                     }
                 }
                 reqs.push(read_dep(DRAFT_IDX));
@@ -321,34 +341,30 @@ impl<'a> Writer<'a> {
                     .map(doc_locales)
                     .unwrap_or_default();
                 for l in self.touched(draft_locs) {
-                    reqs.push(Req {
-                        action: Action::Delete,
+                    reqs.push(Req::on(
+                        Action::Delete,
                         model,
-                        stage: DRAFT_IDX,
-                        locale: l,
-                        doc: Some(DocRef {
-                            which: Which::Old,
-                            entry_id: entry.id.clone(),
-                            stage: DRAFT_IDX,
-                        }),
-                    });
+                        DRAFT_IDX,
+                        l,
+                        Which::Old,
+                        &entry.id,
+                        DRAFT_IDX,
+                    ));
                 }
                 for (s, d) in entry.documents.iter().enumerate() {
                     let Some(d) = d else { continue };
                     reqs.push(read_dep(s));
                     if s != DRAFT_IDX {
                         for l in self.touched(doc_locales(d)) {
-                            reqs.push(Req {
-                                action: Action::Unpublish,
+                            reqs.push(Req::on(
+                                Action::Unpublish,
                                 model,
-                                stage: s,
-                                locale: l,
-                                doc: Some(DocRef {
-                                    which: Which::Old,
-                                    entry_id: entry.id.clone(),
-                                    stage: s,
-                                }),
-                            });
+                                s,
+                                l,
+                                Which::Old,
+                                &entry.id,
+                                s,
+                            ));
                         }
                     }
                 }
@@ -362,17 +378,15 @@ impl<'a> Writer<'a> {
                 };
                 for &s in to {
                     for l in self.touched(doc_locales(draft)) {
-                        reqs.push(Req {
-                            action: Action::Publish,
+                        reqs.push(Req::on(
+                            Action::Publish,
                             model,
-                            stage: s,
-                            locale: l,
-                            doc: Some(DocRef {
-                                which: Which::Old,
-                                entry_id: entry.id.clone(),
-                                stage: DRAFT_IDX,
-                            }),
-                        });
+                            s,
+                            l,
+                            Which::Old,
+                            &entry.id,
+                            DRAFT_IDX,
+                        ));
                     }
                 }
                 reqs.push(read_dep(DRAFT_IDX));
@@ -404,17 +418,15 @@ impl<'a> Writer<'a> {
                         },
                     };
                     for l in self.touched(doc_locales(d)) {
-                        reqs.push(Req {
-                            action: Action::Unpublish,
+                        reqs.push(Req::on(
+                            Action::Unpublish,
                             model,
-                            stage: s,
-                            locale: l,
-                            doc: Some(DocRef {
-                                which: Which::Old,
-                                entry_id: entry.id.clone(),
-                                stage: doc_stage,
-                            }),
-                        });
+                            s,
+                            l,
+                            Which::Old,
+                            &entry.id,
+                            doc_stage,
+                        ));
                     }
                 }
                 for (s, d) in entry.documents.iter().enumerate() {
@@ -828,17 +840,15 @@ impl<'a> Writer<'a> {
             if old.get(id).is_none() {
                 continue;
             }
-            reqs.push(Req {
-                action: Action::Update,
-                model: *m,
-                stage: DRAFT_IDX,
-                locale: 0,
-                doc: Some(DocRef {
-                    which: Which::Old,
-                    entry_id: id.clone(),
-                    stage: DRAFT_IDX,
-                }),
-            });
+            reqs.push(Req::on(
+                Action::Update,
+                *m,
+                DRAFT_IDX,
+                0,
+                Which::Old,
+                id,
+                DRAFT_IDX,
+            ));
         }
     }
 }
