@@ -327,9 +327,10 @@ const CONDITIONS: [&str; 9] = [
 fn gen_any_grant(b: &mut Bytes<'_>, env: &EnvSpec) -> GrantSpec {
     let schema = tollgate::sandbox::store::build_schema(env).unwrap();
     let some = |b: &mut Bytes<'_>, good: &[&str], bad: &str| -> Option<Vec<String>> {
-        match b.below(4) {
-            0 | 1 => None,
-            2 => Some(vec![pick(b, good).to_string()]),
+        match b.below(7) {
+            0..=3 => None,
+            4 => Some(Vec::new()),
+            5 => Some(vec![pick(b, good).to_string()]),
             _ => Some(vec![pick(b, good).to_string(), bad.to_string()]),
         }
     };
@@ -371,6 +372,11 @@ proptest! {
         let env = gen_case(&mut b);
         differential(&env)?;
     }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
     fn sandbox_refuses_the_grants_the_reference_refuses(bytes in prop::collection::vec(any::<u8>(), 0..200)) {

@@ -210,8 +210,20 @@ fn new_id() -> String {
     id
 }
 
-/// Creates the environment's principal tables if missing.
+/// Creates the environment's principal tables if missing (a read when they exist, so that
+/// visibility questions do not write).
 fn ensure(conn: &Connection, env: EnvKey) -> Result<(), PrincipalError> {
+    let present: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM \"sqlite_master\" WHERE \"type\" = 'table' AND \"name\" = ?",
+            [format!("{env}/public")],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_err("looking for the principal tables"))?;
+    if present.is_some() {
+        return Ok(());
+    }
     conn.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS {pats} (
            \"seq\" INTEGER PRIMARY KEY, \"id\" TEXT NOT NULL UNIQUE, \"name\" TEXT NOT NULL,
