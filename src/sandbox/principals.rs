@@ -852,7 +852,11 @@ pub struct Visibility {
 /// `principal` for the requested `locales` (in preference order), and `served` is the locale it
 /// is served in. For example:
 /// `SELECT d.entry_id, <served> FROM doc d WHERE d.stage = ? AND <visible> AND <where>`, binding
-/// the stage, `served.params`, `visible.params`, then the request's parameters.
+/// in textual order `served.params`, the stage, `visible.params`, then the request's parameters.
+/// `<where>` should read localized fields in the served locale too: compile it with
+/// [`sql::served_locale`] for the same `alias` and `locales`.
+///
+/// A PAT that does not exist or is revoked holds no grant: `visible` is `0`.
 pub fn visible_predicate(
     store: &Store,
     env: EnvKey,
