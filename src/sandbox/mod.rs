@@ -17,9 +17,13 @@
 //!   expression over a document row (§5, WHERE-1..5, DATA-4).
 //! - [`token`]: the server's RS256 keys, issuing Permanent Auth Tokens as JWTs, and verifying
 //!   the `Authorization` header of a Content API request (AUTH-2, AUTH-3, AUTH-4).
+//! - [`principals`]: PATs, the public principal and their grants in SQLite (§2, §3, §9: PERM-4
+//!   refusals, revocation, PERM-5's default grant), and READ visibility compiled into SQL
+//!   (READ-1, READ-2).
 //! - [`schema`]: the per-environment GraphQL schema (READ-10) and request validation with
 //!   `apollo-compiler` (ERR-1 step 5: document, operation, variables, CTX-5, LIMIT-1).
 
+pub mod principals;
 pub mod schema;
 pub mod sql;
 pub mod store;

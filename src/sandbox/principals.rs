@@ -1,0 +1,1393 @@
+//! Principals and content permissions of the sandbox (spec §2, §3, §9): Permanent Auth Tokens,
+//! the public principal and their grants, stored in the same SQLite database as the content, and
+//! READ visibility (READ-1, READ-2) compiled into SQL.
+//!
+//! This is the sandbox's own reading of the contract; it shares only the data types
+//! ([`GrantSpec`], [`Action`]) and the condition parser with the reference.
+//!
+//! # Tables
+//!
+//! Per environment `e{n}` (created on first use, `CREATE TABLE IF NOT EXISTS`):
+//!
+//! - `"{key}/pats"`: `seq` (rowid, creation order), `id` TEXT unique, `name`, `jti` TEXT unique,
+//!   `default_stage` TEXT, `revoked` 0/1. A deleted PAT keeps its row with `revoked = 1`, so its
+//!   `jti` stays recorded and is never live again (AUTH-3, AUTH-4).
+//! - `"{key}/grants"`: `seq` (rowid, creation order), `id` TEXT unique, `principal` (`PUBLIC` or a
+//!   PAT id; generated PAT ids start with `c`, so never collide with it), `action` (`READ`, …),
+//!   `model` (NULL = all models), `condition` TEXT NULL (as given, validated), `locales`,
+//!   `stages`, `from_stages`, `to_stages` (JSON arrays of api ids, NULL = all; `[]` covers nothing,
+//!   PERM-2), `enabled` 0/1.
+//! - `"{key}/public"`: one row, the public default stage (`PUBLISHED` until set).
+//!
+//! Every change is one transaction and is visible to the next statement (AUTH-5 with no delay).
+//!
+//! # PERM-4
+//!
+//! [`create_grant`] refuses ([`Refusal`]), creating nothing: a condition that is not exactly one
+//! JSON object or does not parse against the model (§5, LIMIT-1, via
+//! [`parse_condition`]); a condition without a model; an unknown model, stage or locale; a
+//! `READ_VERSIONS` grant with locales, stages or a condition; a stage list on an action that does
+//! not take it (`stages` only on READ and UNPUBLISH, `fromStages`/`toStages` only on PUBLISH).
+//!
+//! # Visibility
+//!
+//! [`visible_predicate`] compiles READ-2 for (principal, model, stage, requested locales) into a
+//! boolean expression over a document row: the served locale L (the first requested locale the
+//! document has, or the first requested one for a model without localized fields) must exist,
+//! and some enabled READ grant whose model and stage list cover (model, stage) must have L in its
+//! locale list (or no list) and a condition that holds in L (compiled by [`sql::compile`]). The
+//! grants' model and stage scopes are decided when compiling; only locale coverage and conditions
+//! are left to SQL. [`covered`] is READ-1's and READ-6's test (some requested locale covered,
+//! conditions aside).
+//!
+//! The knobs this follows are those of the default profile: `pat_default_stage` `PUBLISHED`,
+//! `pat_default_grant` READ on everything, `unlocalized_locales` on.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::model::condition::{parse_condition, Limits};
+use crate::model::grant::{Action, GrantSpec};
+use crate::model::project::{Schema, PUBLISHED};
+use crate::sandbox::sql::{self, served_locale, CompileError, Compiled, LocaleSql};
+use crate::sandbox::store::{quote, EnvKey, Store, StoreError};
+use crate::sandbox::token::new_jti;
+
+/// The `principal` column of the public principal's grants.
+const PUBLIC: &str = "PUBLIC";
+
+/// Limits for re-parsing a stored condition: it was validated with the limits in force when it
+/// was created, so none apply again.
+const STORED: Limits = Limits {
+    max_depth: usize::MAX,
+    max_size: usize::MAX,
+    max_list_len: usize::MAX,
+    max_string: usize::MAX,
+};
+
+/// A principal of an environment (AUTH-1, AUTH-2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Principal {
+    /// The public principal.
+    Public,
+    /// A PAT, by its id.
+    Pat(String),
+}
+
+impl Principal {
+    fn key(&self) -> &str {
+        match self {
+            Principal::Public => PUBLIC,
+            Principal::Pat(id) => id,
+        }
+    }
+}
+
+/// A stored Permanent Auth Token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pat {
+    /// Its provisioning id (`c` and 24 lower-case letters and digits).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The `jti` of its JWTs (AUTH-4).
+    pub jti: String,
+    /// `defaults.stage`.
+    pub default_stage: String,
+    /// Deleted: its tokens are rejected (AUTH-3).
+    pub revoked: bool,
+}
+
+/// A stored grant: its id, principal and specification (`spec.id` is the grant's id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredGrant {
+    /// The grant's id.
+    pub id: String,
+    /// Whose grant it is.
+    pub principal: Principal,
+    /// What it grants, by names, as created (with `enabled` as it is now).
+    pub spec: GrantSpec,
+}
+
+/// Why PERM-4 refuses a grant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The condition is not one JSON object, or breaks §5 or LIMIT-1.
+    #[error("condition: {0}")]
+    Condition(String),
+    /// A condition without a model.
+    #[error("a condition needs a model")]
+    ConditionWithoutModel,
+    /// A model the environment lacks.
+    #[error("model {0:?} does not exist")]
+    UnknownModel(String),
+    /// A stage the environment lacks.
+    #[error("{list}: stage {stage:?} does not exist")]
+    UnknownStage {
+        /// `stages`, `fromStages` or `toStages`.
+        list: &'static str,
+        /// The stage named.
+        stage: String,
+    },
+    /// A locale the environment lacks.
+    #[error("locale {0:?} does not exist")]
+    UnknownLocale(String),
+    /// A READ_VERSIONS grant with locales, stages or a condition (PERM-4, PERM-6).
+    #[error("READ_VERSIONS takes no locales, stages or condition")]
+    ReadVersionsScoped,
+    /// A stage list the action does not take.
+    #[error("{action} takes no `{list}`")]
+    StagesNotTaken {
+        /// The action's name.
+        action: &'static str,
+        /// The list given.
+        list: &'static str,
+    },
+    /// A grant id already used in the environment.
+    #[error("grant id {0:?} is already used")]
+    DuplicateId(String),
+}
+
+/// Why a principals operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PrincipalError {
+    /// PERM-4 refused a grant; nothing was created.
+    #[error("grant refused: {0}")]
+    Refused(#[from] Refusal),
+    /// No live PAT with that id (never created, or deleted).
+    #[error("no live PAT {0:?}")]
+    UnknownPat(String),
+    /// No grant with that id.
+    #[error("no grant {0:?}")]
+    UnknownGrant(String),
+    /// A default stage the environment lacks.
+    #[error("stage {0:?} does not exist")]
+    UnknownStage(String),
+    /// A model the environment lacks (in a visibility question).
+    #[error("model {0:?} does not exist")]
+    UnknownModel(String),
+    /// Loading a case's principals failed; nothing was stored.
+    #[error("{path}: {source}")]
+    Load {
+        /// Where in the case, e.g. `pats[1].grants[0]`.
+        path: String,
+        /// Why.
+        #[source]
+        source: Box<PrincipalError>,
+    },
+    /// A stored row could not be read back (a bug, or a database edited by hand).
+    #[error("corrupt principals table: {0}")]
+    Corrupt(String),
+    /// A condition did not compile into SQL.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn sql_err(doing: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> PrincipalError {
+    let doing = doing.into();
+    move |source| PrincipalError::Store(StoreError::Sql { doing, source })
+}
+
+fn pats_table(env: EnvKey) -> String {
+    quote(&format!("{env}/pats"))
+}
+
+fn grants_table(env: EnvKey) -> String {
+    quote(&format!("{env}/grants"))
+}
+
+fn public_table(env: EnvKey) -> String {
+    quote(&format!("{env}/public"))
+}
+
+/// A fresh id: `c` and 24 random lower-case letters and digits (the shape of DATA-2's ids).
+fn new_id() -> String {
+    let mut id = String::from("c");
+    id.extend(new_jti().chars().take(24));
+    id
+}
+
+/// Creates the environment's principal tables if missing (a read when they exist, so that
+/// visibility questions do not write).
+fn ensure(conn: &Connection, env: EnvKey) -> Result<(), PrincipalError> {
+    let present: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM \"sqlite_master\" WHERE \"type\" = 'table' AND \"name\" = ?",
+            [format!("{env}/public")],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_err("looking for the principal tables"))?;
+    if present.is_some() {
+        return Ok(());
+    }
+    conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {pats} (
+           \"seq\" INTEGER PRIMARY KEY, \"id\" TEXT NOT NULL UNIQUE, \"name\" TEXT NOT NULL,
+           \"jti\" TEXT NOT NULL UNIQUE, \"default_stage\" TEXT NOT NULL,
+           \"revoked\" INTEGER NOT NULL CHECK (\"revoked\" IN (0, 1))) STRICT;
+         CREATE TABLE IF NOT EXISTS {grants} (
+           \"seq\" INTEGER PRIMARY KEY, \"id\" TEXT NOT NULL UNIQUE, \"principal\" TEXT NOT NULL,
+           \"action\" TEXT NOT NULL, \"model\" TEXT, \"condition\" TEXT, \"locales\" TEXT,
+           \"stages\" TEXT, \"from_stages\" TEXT, \"to_stages\" TEXT,
+           \"enabled\" INTEGER NOT NULL CHECK (\"enabled\" IN (0, 1))) STRICT;
+         CREATE INDEX IF NOT EXISTS {grants_idx} ON {grants} (\"principal\");
+         CREATE TABLE IF NOT EXISTS {public} (
+           \"one\" INTEGER PRIMARY KEY CHECK (\"one\" = 1), \"default_stage\" TEXT NOT NULL) STRICT;
+         INSERT OR IGNORE INTO {public} (\"one\", \"default_stage\") VALUES (1, '{PUBLISHED}');",
+        pats = pats_table(env),
+        grants = grants_table(env),
+        grants_idx = quote(&format!("{env}/grants/principal")),
+        public = public_table(env),
+    ))
+    .map_err(sql_err(format!("creating the principal tables of {env}")))
+}
+
+/// Runs `f` in one transaction on the store's connection, after making sure the tables exist;
+/// commits on success, rolls back otherwise.
+fn in_tx<T>(
+    store: &Store,
+    env: EnvKey,
+    f: impl FnOnce(&Connection, &Schema) -> Result<T, PrincipalError>,
+) -> Result<T, PrincipalError> {
+    let schema = &store.env(env)?.schema;
+    let tx = store
+        .conn()
+        .unchecked_transaction()
+        .map_err(sql_err("starting a transaction"))?;
+    ensure(&tx, env)?;
+    let out = f(&tx, schema)?;
+    tx.commit().map_err(sql_err("committing"))?;
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// PATs and the public principal
+
+fn insert_pat(
+    conn: &Connection,
+    env: EnvKey,
+    schema: &Schema,
+    name: &str,
+    default_stage: Option<&str>,
+) -> Result<Pat, PrincipalError> {
+    let stage = default_stage.unwrap_or(PUBLISHED);
+    if schema.stage(stage).is_none() {
+        return Err(PrincipalError::UnknownStage(stage.to_string()));
+    }
+    let pat = Pat {
+        id: new_id(),
+        name: name.to_string(),
+        jti: new_jti(),
+        default_stage: stage.to_string(),
+        revoked: false,
+    };
+    conn.execute(
+        &format!(
+            "INSERT INTO {} (\"id\", \"name\", \"jti\", \"default_stage\", \"revoked\") \
+             VALUES (?, ?, ?, ?, 0)",
+            pats_table(env)
+        ),
+        params![pat.id, pat.name, pat.jti, pat.default_stage],
+    )
+    .map_err(sql_err(format!("creating PAT {name:?}")))?;
+    Ok(pat)
+}
+
+/// `createPermanentAuthToken`: a new live PAT with a fresh id and `jti`, default stage
+/// `default_stage` (`PUBLISHED` when `None`, AUTH-2), holding PERM-5's default grant: one enabled
+/// `READ` grant on all models, all locales, all stages.
+pub fn create_pat(
+    store: &Store,
+    env: EnvKey,
+    name: &str,
+    default_stage: Option<&str>,
+) -> Result<Pat, PrincipalError> {
+    in_tx(store, env, |conn, schema| {
+        let pat = insert_pat(conn, env, schema, name, default_stage)?;
+        let default_grant = GrantSpec {
+            id: None,
+            action: Action::Read,
+            model: None,
+            condition: None,
+            locales: None,
+            stages: None,
+            from_stages: None,
+            to_stages: None,
+            enabled: true,
+        };
+        insert_grant(
+            conn,
+            env,
+            schema,
+            &Principal::Pat(pat.id.clone()),
+            &default_grant,
+            &Limits::SPEC,
+        )?;
+        Ok(pat)
+    })
+}
+
+fn pat_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pat> {
+    Ok(Pat {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        jti: r.get(2)?,
+        default_stage: r.get(3)?,
+        revoked: r.get::<_, i64>(4)? != 0,
+    })
+}
+
+const PAT_COLUMNS: &str = "\"id\", \"name\", \"jti\", \"default_stage\", \"revoked\"";
+
+fn find_pat(
+    conn: &Connection,
+    env: EnvKey,
+    column: &str,
+    value: &str,
+) -> Result<Option<Pat>, PrincipalError> {
+    conn.query_row(
+        &format!(
+            "SELECT {PAT_COLUMNS} FROM {} WHERE {} = ?",
+            pats_table(env),
+            quote(column)
+        ),
+        [value],
+        pat_row,
+    )
+    .optional()
+    .map_err(sql_err("reading a PAT"))
+}
+
+fn live_pat(conn: &Connection, env: EnvKey, id: &str) -> Result<Pat, PrincipalError> {
+    match find_pat(conn, env, "id", id)? {
+        Some(p) if !p.revoked => Ok(p),
+        _ => Err(PrincipalError::UnknownPat(id.to_string())),
+    }
+}
+
+/// `deletePermanentAuthToken`: revokes a live PAT. Its row stays, marked revoked, so
+/// [`is_live`] is false for its `jti` from now on (AUTH-3, AUTH-4, AUTH-5); its grants are
+/// deleted.
+pub fn delete_pat(store: &Store, env: EnvKey, id: &str) -> Result<(), PrincipalError> {
+    in_tx(store, env, |conn, _| revoke(conn, env, id))
+}
+
+fn revoke(conn: &Connection, env: EnvKey, id: &str) -> Result<(), PrincipalError> {
+    live_pat(conn, env, id)?;
+    conn.execute(
+        &format!(
+            "UPDATE {} SET \"revoked\" = 1 WHERE \"id\" = ?",
+            pats_table(env)
+        ),
+        [id],
+    )
+    .map_err(sql_err(format!("revoking PAT {id:?}")))?;
+    conn.execute(
+        &format!("DELETE FROM {} WHERE \"principal\" = ?", grants_table(env)),
+        [id],
+    )
+    .map_err(sql_err(format!("deleting the grants of PAT {id:?}")))?;
+    Ok(())
+}
+
+/// AUTH-3's last test: whether `jti` names a live (created, not deleted) PAT of `env`.
+pub fn is_live(store: &Store, env: EnvKey, jti: &str) -> Result<bool, PrincipalError> {
+    Ok(pat_by_jti(store, env, jti)?.is_some_and(|p| !p.revoked))
+}
+
+/// The PAT (live or revoked) whose tokens carry `jti`.
+pub fn pat_by_jti(store: &Store, env: EnvKey, jti: &str) -> Result<Option<Pat>, PrincipalError> {
+    in_tx(store, env, |conn, _| find_pat(conn, env, "jti", jti))
+}
+
+/// The PATs of `env` (revoked ones included) in creation order.
+pub fn pats(store: &Store, env: EnvKey) -> Result<Vec<Pat>, PrincipalError> {
+    in_tx(store, env, |conn, _| {
+        let mut st = conn
+            .prepare(&format!(
+                "SELECT {PAT_COLUMNS} FROM {} ORDER BY \"seq\"",
+                pats_table(env)
+            ))
+            .map_err(sql_err("listing PATs"))?;
+        let rows = st.query_map([], pat_row).map_err(sql_err("listing PATs"))?;
+        rows.collect::<rusqlite::Result<Vec<Pat>>>()
+            .map_err(sql_err("listing PATs"))
+    })
+}
+
+/// The live PAT of `env` with a name (the first created, if several share it).
+pub fn pat_by_name(store: &Store, env: EnvKey, name: &str) -> Result<Option<Pat>, PrincipalError> {
+    Ok(pats(store, env)?
+        .into_iter()
+        .find(|p| p.name == name && !p.revoked))
+}
+
+fn set_default_stage_in(
+    conn: &Connection,
+    env: EnvKey,
+    schema: &Schema,
+    principal: &Principal,
+    stage: &str,
+) -> Result<(), PrincipalError> {
+    if schema.stage(stage).is_none() {
+        return Err(PrincipalError::UnknownStage(stage.to_string()));
+    }
+    match principal {
+        Principal::Public => conn.execute(
+            &format!("UPDATE {} SET \"default_stage\" = ?", public_table(env)),
+            [stage],
+        ),
+        Principal::Pat(id) => {
+            live_pat(conn, env, id)?;
+            conn.execute(
+                &format!(
+                    "UPDATE {} SET \"default_stage\" = ? WHERE \"id\" = ?",
+                    pats_table(env)
+                ),
+                [stage, id.as_str()],
+            )
+        }
+    }
+    .map_err(sql_err("setting a default stage"))?;
+    Ok(())
+}
+
+/// `updatePublicEndpoint` (public principal) or a PAT's `defaults.stage` (CTX-1).
+pub fn set_default_stage(
+    store: &Store,
+    env: EnvKey,
+    principal: &Principal,
+    stage: &str,
+) -> Result<(), PrincipalError> {
+    in_tx(store, env, |conn, schema| {
+        set_default_stage_in(conn, env, schema, principal, stage)
+    })
+}
+
+/// A principal's default stage (CTX-1): the public default stage, or the PAT's `defaults.stage`.
+pub fn default_stage(
+    store: &Store,
+    env: EnvKey,
+    principal: &Principal,
+) -> Result<String, PrincipalError> {
+    in_tx(store, env, |conn, _| match principal {
+        Principal::Public => conn
+            .query_row(
+                &format!("SELECT \"default_stage\" FROM {}", public_table(env)),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql_err("reading the public default stage")),
+        Principal::Pat(id) => Ok(live_pat(conn, env, id)?.default_stage),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grants
+
+/// PERM-4, independently of the reference: the refusal for `spec` in `schema`, if any.
+pub fn validate_grant(schema: &Schema, spec: &GrantSpec, limits: &Limits) -> Result<(), Refusal> {
+    let model = match &spec.model {
+        None => None,
+        Some(m) => Some(
+            schema
+                .model(m)
+                .ok_or_else(|| Refusal::UnknownModel(m.clone()))?,
+        ),
+    };
+    if spec.action == Action::ReadVersions
+        && (spec.locales.is_some()
+            || spec.condition.is_some()
+            || spec.stages.is_some()
+            || spec.from_stages.is_some()
+            || spec.to_stages.is_some())
+    {
+        return Err(Refusal::ReadVersionsScoped);
+    }
+    let takes_stages = matches!(spec.action, Action::Read | Action::Unpublish);
+    let takes_publish = spec.action == Action::Publish;
+    let lists: [(&'static str, &Option<Vec<String>>, bool); 3] = [
+        ("stages", &spec.stages, takes_stages),
+        ("fromStages", &spec.from_stages, takes_publish),
+        ("toStages", &spec.to_stages, takes_publish),
+    ];
+    for (list, stages, taken) in lists {
+        let Some(stages) = stages else { continue };
+        if !taken {
+            return Err(Refusal::StagesNotTaken {
+                action: spec.action.name(),
+                list,
+            });
+        }
+        if let Some(s) = stages.iter().find(|s| schema.stage(s).is_none()) {
+            return Err(Refusal::UnknownStage {
+                list,
+                stage: s.clone(),
+            });
+        }
+    }
+    if let Some(l) = spec
+        .locales
+        .iter()
+        .flatten()
+        .find(|l| schema.locale(l).is_none())
+    {
+        return Err(Refusal::UnknownLocale(l.clone()));
+    }
+    if let Some(text) = &spec.condition {
+        let Some(m) = model else {
+            return Err(Refusal::ConditionWithoutModel);
+        };
+        parse_condition(schema, m, text, limits).map_err(|e| Refusal::Condition(e.to_string()))?;
+    }
+    Ok(())
+}
+
+fn json_list(list: &Option<Vec<String>>) -> Result<Option<String>, PrincipalError> {
+    list.as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| PrincipalError::Corrupt(format!("cannot encode a list: {e}")))
+}
+
+fn insert_grant(
+    conn: &Connection,
+    env: EnvKey,
+    schema: &Schema,
+    principal: &Principal,
+    spec: &GrantSpec,
+    limits: &Limits,
+) -> Result<String, PrincipalError> {
+    if let Principal::Pat(id) = principal {
+        live_pat(conn, env, id)?;
+    }
+    validate_grant(schema, spec, limits)?;
+    let id = match &spec.id {
+        Some(id) => {
+            let used: Option<i64> = conn
+                .query_row(
+                    &format!("SELECT 1 FROM {} WHERE \"id\" = ?", grants_table(env)),
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_err("checking a grant id"))?;
+            if used.is_some() {
+                return Err(Refusal::DuplicateId(id.clone()).into());
+            }
+            id.clone()
+        }
+        None => new_id(),
+    };
+    conn.execute(
+        &format!(
+            "INSERT INTO {} (\"id\", \"principal\", \"action\", \"model\", \"condition\", \
+             \"locales\", \"stages\", \"from_stages\", \"to_stages\", \"enabled\") \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            grants_table(env)
+        ),
+        params![
+            id,
+            principal.key(),
+            spec.action.name(),
+            spec.model,
+            spec.condition,
+            json_list(&spec.locales)?,
+            json_list(&spec.stages)?,
+            json_list(&spec.from_stages)?,
+            json_list(&spec.to_stages)?,
+            i64::from(spec.enabled),
+        ],
+    )
+    .map_err(sql_err("creating a grant"))?;
+    Ok(id)
+}
+
+/// `create…ContentPermission`: validates `spec` by PERM-4 (LIMIT-1 at the spec's values) and
+/// stores it for `principal`; returns the grant's id (`spec.id` when given, else a fresh one).
+/// A refusal ([`PrincipalError::Refused`]) creates nothing.
+pub fn create_grant(
+    store: &Store,
+    env: EnvKey,
+    principal: &Principal,
+    spec: &GrantSpec,
+) -> Result<String, PrincipalError> {
+    create_grant_with_limits(store, env, principal, spec, &Limits::SPEC)
+}
+
+/// [`create_grant`] with LIMIT-1 bounds of a profile's own.
+pub fn create_grant_with_limits(
+    store: &Store,
+    env: EnvKey,
+    principal: &Principal,
+    spec: &GrantSpec,
+    limits: &Limits,
+) -> Result<String, PrincipalError> {
+    in_tx(store, env, |conn, schema| {
+        insert_grant(conn, env, schema, principal, spec, limits)
+    })
+}
+
+/// `updateContentPermissionEnabled` (PERM-1).
+pub fn set_grant_enabled(
+    store: &Store,
+    env: EnvKey,
+    grant: &str,
+    enabled: bool,
+) -> Result<(), PrincipalError> {
+    in_tx(store, env, |conn, _| {
+        let n = conn
+            .execute(
+                &format!(
+                    "UPDATE {} SET \"enabled\" = ? WHERE \"id\" = ?",
+                    grants_table(env)
+                ),
+                params![i64::from(enabled), grant],
+            )
+            .map_err(sql_err("enabling a grant"))?;
+        if n == 0 {
+            return Err(PrincipalError::UnknownGrant(grant.to_string()));
+        }
+        Ok(())
+    })
+}
+
+/// `deleteContentPermission`.
+pub fn delete_grant(store: &Store, env: EnvKey, grant: &str) -> Result<(), PrincipalError> {
+    in_tx(store, env, |conn, _| {
+        let n = conn
+            .execute(
+                &format!("DELETE FROM {} WHERE \"id\" = ?", grants_table(env)),
+                [grant],
+            )
+            .map_err(sql_err("deleting a grant"))?;
+        if n == 0 {
+            return Err(PrincipalError::UnknownGrant(grant.to_string()));
+        }
+        Ok(())
+    })
+}
+
+fn parse_list(text: Option<String>) -> Result<Option<Vec<String>>, PrincipalError> {
+    text.map(|t| serde_json::from_str::<Vec<String>>(&t))
+        .transpose()
+        .map_err(|e| PrincipalError::Corrupt(format!("a stored list: {e}")))
+}
+
+fn parse_action(name: &str) -> Result<Action, PrincipalError> {
+    Action::ALL
+        .into_iter()
+        .find(|a| a.name() == name)
+        .ok_or_else(|| PrincipalError::Corrupt(format!("action {name:?}")))
+}
+
+type GrantRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+fn grants_in(
+    conn: &Connection,
+    env: EnvKey,
+    principal: &Principal,
+) -> Result<Vec<StoredGrant>, PrincipalError> {
+    if let Principal::Pat(id) = principal {
+        live_pat(conn, env, id)?;
+    }
+    let mut st = conn
+        .prepare_cached(&format!(
+            "SELECT \"id\", \"principal\", \"action\", \"model\", \"condition\", \"locales\", \
+             \"stages\", \"from_stages\", \"to_stages\", \"enabled\" FROM {} \
+             WHERE \"principal\" = ? ORDER BY \"seq\"",
+            grants_table(env)
+        ))
+        .map_err(sql_err("listing grants"))?;
+    let rows = st
+        .query_map([principal.key()], |r| {
+            Ok::<GrantRow, rusqlite::Error>((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+            ))
+        })
+        .map_err(sql_err("listing grants"))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, _, action, model, condition, locales, stages, from, to, enabled) =
+            row.map_err(sql_err("listing grants"))?;
+        out.push(StoredGrant {
+            principal: principal.clone(),
+            spec: GrantSpec {
+                id: Some(id.clone()),
+                action: parse_action(&action)?,
+                model,
+                condition,
+                locales: parse_list(locales)?,
+                stages: parse_list(stages)?,
+                from_stages: parse_list(from)?,
+                to_stages: parse_list(to)?,
+                enabled: enabled != 0,
+            },
+            id,
+        });
+    }
+    Ok(out)
+}
+
+/// A principal's grants in creation order, enabled or not (`contentPermissions`).
+pub fn list_grants(
+    store: &Store,
+    env: EnvKey,
+    principal: &Principal,
+) -> Result<Vec<StoredGrant>, PrincipalError> {
+    in_tx(store, env, |conn, _| grants_in(conn, env, principal))
+}
+
+/// Puts a case's principals (§9) into `env`, in one transaction (a refusal stores nothing): the
+/// public default stage and exactly the public grants; each PAT with exactly its grants (no
+/// PERM-5 default grant, as a harness deletes it) and its default stage (`PUBLISHED` when none);
+/// a `revoked` PAT is created and then deleted. Meant for an environment without principals yet:
+/// it adds to what is there. Returns the PATs created, in the case's order.
+pub fn load_principals(
+    store: &Store,
+    env: EnvKey,
+    spec: &crate::model::spec::EnvSpec,
+) -> Result<Vec<Pat>, PrincipalError> {
+    let at = |path: String| {
+        move |e: PrincipalError| PrincipalError::Load {
+            path,
+            source: Box::new(e),
+        }
+    };
+    in_tx(store, env, |conn, schema| {
+        if let Some(s) = &spec.public.default_stage {
+            set_default_stage_in(conn, env, schema, &Principal::Public, s)
+                .map_err(at("public.default_stage".into()))?;
+        }
+        for (i, g) in spec.public.grants.iter().enumerate() {
+            insert_grant(conn, env, schema, &Principal::Public, g, &Limits::SPEC)
+                .map_err(at(format!("public.grants[{i}]")))?;
+        }
+        let mut out = Vec::new();
+        for (pi, p) in spec.pats.iter().enumerate() {
+            let mut pat = insert_pat(conn, env, schema, &p.name, p.default_stage.as_deref())
+                .map_err(at(format!("pats[{pi}]")))?;
+            let principal = Principal::Pat(pat.id.clone());
+            for (i, g) in p.grants.iter().enumerate() {
+                insert_grant(conn, env, schema, &principal, g, &Limits::SPEC)
+                    .map_err(at(format!("pats[{pi}].grants[{i}]")))?;
+            }
+            if p.revoked {
+                revoke(conn, env, &pat.id).map_err(at(format!("pats[{pi}]")))?;
+                pat.revoked = true;
+            }
+            out.push(pat);
+        }
+        Ok(out)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Visibility
+
+/// The principal's enabled READ grants whose model and stage list cover (`model`, `stage`)
+/// (PERM-1, PERM-2; `[]` covers nothing).
+fn read_grants(
+    conn: &Connection,
+    env: EnvKey,
+    principal: &Principal,
+    model: &str,
+    stage: &str,
+) -> Result<Vec<GrantSpec>, PrincipalError> {
+    let grants = match grants_in(conn, env, principal) {
+        Ok(g) => g,
+        // A PAT that does not exist or is revoked holds nothing.
+        Err(PrincipalError::UnknownPat(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(grants
+        .into_iter()
+        .map(|g| g.spec)
+        .filter(|g| {
+            g.enabled
+                && g.action == Action::Read
+                && g.model.as_deref().is_none_or(|m| m == model)
+                && g.stages
+                    .as_ref()
+                    .is_none_or(|s| s.iter().any(|x| x == stage))
+        })
+        .collect())
+}
+
+/// READ-2 as SQL for one (principal, model, stage, requested locales).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Visibility {
+    /// True (1) exactly when the document row is visible; never NULL.
+    pub visible: Compiled,
+    /// The locale the row is served in (NULL when it has none of the requested locales).
+    pub served: Compiled,
+}
+
+/// READ-2 compiled: over the `doc` row aliased `alias` of `model` in `stage` (the caller
+/// restricts the rows to `stage`), `visible` is true exactly when the document is visible to
+/// `principal` for the requested `locales` (in preference order), and `served` is the locale it
+/// is served in. For example:
+/// `SELECT d.entry_id, <served> FROM doc d WHERE d.stage = ? AND <visible> AND <where>`, binding
+/// in textual order `served.params`, the stage, `visible.params`, then the request's parameters.
+/// `<where>` should read localized fields in the served locale too: compile it with
+/// [`sql::served_locale`] for the same `alias` and `locales`.
+///
+/// A PAT that does not exist or is revoked holds no grant: `visible` is `0`.
+pub fn visible_predicate(
+    store: &Store,
+    env: EnvKey,
+    principal: &Principal,
+    model: &str,
+    stage: &str,
+    locales: &[String],
+    alias: &str,
+) -> Result<Visibility, PrincipalError> {
+    let schema = &store.env(env)?.schema;
+    let m = schema
+        .model(model)
+        .ok_or_else(|| PrincipalError::UnknownModel(model.to_string()))?;
+    let grants = in_tx(store, env, |conn, _| {
+        read_grants(conn, env, principal, model, stage)
+    })?;
+    let locale = served_locale(env, schema, m, alias, locales)?;
+    let served = match &locale {
+        LocaleSql::Bound(l) => Compiled {
+            sql: "?".into(),
+            params: vec![SqlValue::Text(l.clone())],
+        },
+        LocaleSql::Expr { sql, params } => Compiled {
+            sql: format!("({sql})"),
+            params: params.clone(),
+        },
+    };
+    let mut alternatives = Vec::new();
+    let mut params = Vec::new();
+    for g in &grants {
+        let mut parts = Vec::new();
+        if let Some(list) = &g.locales {
+            match &locale {
+                LocaleSql::Bound(l) => {
+                    if !list.contains(l) {
+                        continue;
+                    }
+                }
+                LocaleSql::Expr { .. } => {
+                    if list.is_empty() {
+                        continue;
+                    }
+                    let marks = vec!["?"; list.len()].join(", ");
+                    parts.push(format!("COALESCE({} IN ({marks}), 0)", served.sql));
+                    params.extend(served.params.iter().cloned());
+                    params.extend(list.iter().map(|l| SqlValue::Text(l.clone())));
+                }
+            }
+        }
+        if let Some(text) = &g.condition {
+            let w = parse_condition(schema, m, text, &STORED)
+                .map_err(|e| PrincipalError::Corrupt(format!("stored condition {text:?}: {e}")))?;
+            let c = sql::compile(env, schema, &w, alias, &locale)?;
+            parts.push(format!("({})", c.sql));
+            params.extend(c.params);
+        }
+        if parts.is_empty() {
+            // A grant without locale list or condition covers every present document.
+            alternatives.clear();
+            params.clear();
+            alternatives.push("1".to_string());
+            break;
+        }
+        alternatives.push(parts.join(" AND "));
+    }
+    let visible = if alternatives.is_empty() || locales.is_empty() {
+        Compiled {
+            sql: "0".into(),
+            params: Vec::new(),
+        }
+    } else {
+        let mut all = served.params.clone();
+        all.extend(params);
+        Compiled {
+            sql: format!(
+                "({} IS NOT NULL AND ({}))",
+                served.sql,
+                alternatives
+                    .iter()
+                    .map(|a| format!("({a})"))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            ),
+            params: all,
+        }
+    };
+    Ok(Visibility { visible, served })
+}
+
+/// READ-1's and READ-6's coverage test: does some enabled READ grant of `principal` cover
+/// (`model`, `stage`, L) for some L in `locales`, conditions aside? (With no locale requested,
+/// nothing is covered.)
+pub fn covered(
+    store: &Store,
+    env: EnvKey,
+    principal: &Principal,
+    model: &str,
+    stage: &str,
+    locales: &[String],
+) -> Result<bool, PrincipalError> {
+    let schema = &store.env(env)?.schema;
+    if schema.model(model).is_none() {
+        return Err(PrincipalError::UnknownModel(model.to_string()));
+    }
+    let grants = in_tx(store, env, |conn, _| {
+        read_grants(conn, env, principal, model, stage)
+    })?;
+    Ok(grants.iter().any(|g| match &g.locales {
+        None => !locales.is_empty(),
+        Some(list) => locales.iter().any(|l| list.contains(l)),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::model::spec::EnvSpec;
+
+    const ENV: &str = r#"
+stages: [QA]
+locales: [en, de]
+models:
+  - name: Post
+    fields:
+      - {name: title, type: String, localized: true}
+      - {name: views, type: Int}
+  - name: Author
+    fields: [{name: name, type: String}]
+entries:
+  - {model: Post, id: p1, data: {title: a, views: 1}, localizations: {de: {title: b}}, publish: [PUBLISHED]}
+  - {model: Post, id: p2, data: {title: c, views: 2}}
+  - {model: Author, id: a1, data: {name: x}}
+"#;
+
+    fn setup() -> (Store, EnvKey) {
+        let env: EnvSpec = serde_yaml_ng::from_str(ENV).unwrap();
+        let mut s = Store::in_memory().unwrap();
+        let k = s.load("p", &env).unwrap();
+        (s, k)
+    }
+
+    fn read() -> GrantSpec {
+        serde_yaml_ng::from_str("{action: READ}").unwrap()
+    }
+
+    fn grant(yaml: &str) -> GrantSpec {
+        serde_yaml_ng::from_str(yaml).unwrap()
+    }
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// The (id, served locale) pairs visible in `stage`.
+    fn visible(
+        s: &Store,
+        k: EnvKey,
+        p: &Principal,
+        model: &str,
+        stage: &str,
+        locales: &[&str],
+    ) -> Vec<(String, String)> {
+        let v = visible_predicate(s, k, p, model, stage, &strs(locales), "d").unwrap();
+        let sql = format!(
+            "SELECT d.entry_id, {} FROM {} d WHERE d.stage = ? AND {} ORDER BY d.creation_order",
+            v.served.sql,
+            k.doc_table(model),
+            v.visible.sql
+        );
+        let mut params = v.served.params.clone();
+        params.push(SqlValue::Text(stage.into()));
+        params.extend(v.visible.params);
+        let mut st = s.conn().prepare(&sql).unwrap();
+        st.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .unwrap()
+    }
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_new_pat_holds_the_default_read_grant() {
+        let (s, k) = setup();
+        let pat = create_pat(&s, k, "t", None).unwrap();
+        assert_eq!(pat.default_stage, "PUBLISHED");
+        assert!(pat.id.starts_with('c') && pat.id.len() == 25);
+        let p = Principal::Pat(pat.id.clone());
+        let g = list_grants(&s, k, &p).unwrap();
+        assert_eq!(g.len(), 1);
+        let mut expected = read();
+        expected.id = Some(g[0].id.clone());
+        assert_eq!(g[0].spec, expected);
+        assert!(is_live(&s, k, &pat.jti).unwrap());
+        assert_eq!(default_stage(&s, k, &p).unwrap(), "PUBLISHED");
+        for stage in ["DRAFT", "PUBLISHED", "QA"] {
+            assert!(covered(&s, k, &p, "Author", stage, &strs(&["de"])).unwrap());
+        }
+        assert_eq!(
+            visible(&s, k, &p, "Post", "DRAFT", &["de", "en"]),
+            pairs(&[("p1", "de"), ("p2", "en")])
+        );
+        let qa = create_pat(&s, k, "q", Some("QA")).unwrap();
+        assert_eq!(qa.default_stage, "QA");
+        assert!(matches!(
+            create_pat(&s, k, "x", Some("draft")),
+            Err(PrincipalError::UnknownStage(_))
+        ));
+    }
+
+    #[test]
+    fn deleting_a_pat_revokes_its_jti() {
+        let (s, k) = setup();
+        let pat = create_pat(&s, k, "t", None).unwrap();
+        let p = Principal::Pat(pat.id.clone());
+        delete_pat(&s, k, &pat.id).unwrap();
+        assert!(!is_live(&s, k, &pat.jti).unwrap());
+        assert!(pat_by_jti(&s, k, &pat.jti).unwrap().unwrap().revoked);
+        assert!(!is_live(&s, k, "no-such-jti").unwrap());
+        assert!(!covered(&s, k, &p, "Post", "DRAFT", &strs(&["en"])).unwrap());
+        assert!(visible(&s, k, &p, "Post", "DRAFT", &["en"]).is_empty());
+        assert!(matches!(
+            delete_pat(&s, k, &pat.id),
+            Err(PrincipalError::UnknownPat(_))
+        ));
+        assert!(matches!(
+            create_grant(&s, k, &p, &read()),
+            Err(PrincipalError::UnknownPat(_))
+        ));
+        assert!(matches!(
+            set_default_stage(&s, k, &p, "DRAFT"),
+            Err(PrincipalError::UnknownPat(_))
+        ));
+        // A PAT of another environment is not live here.
+        let mut s2 = s;
+        let other: EnvSpec = serde_yaml_ng::from_str("{name: staging}").unwrap();
+        let k2 = s2.load("p", &other).unwrap();
+        let q = create_pat(&s2, k, "q", None).unwrap();
+        assert!(!is_live(&s2, k2, &q.jti).unwrap());
+        assert!(is_live(&s2, k, &q.jti).unwrap());
+    }
+
+    #[test]
+    fn grants_are_created_enabled_disabled_and_deleted_at_once() {
+        let (s, k) = setup();
+        let p = Principal::Public;
+        assert!(list_grants(&s, k, &p).unwrap().is_empty(), "PERM-5: none");
+        assert!(!covered(&s, k, &p, "Post", "PUBLISHED", &strs(&["en"])).unwrap());
+        let id = create_grant(&s, k, &p, &grant("{action: READ, model: Post}")).unwrap();
+        assert!(covered(&s, k, &p, "Post", "PUBLISHED", &strs(&["en"])).unwrap());
+        assert!(!covered(&s, k, &p, "Author", "PUBLISHED", &strs(&["en"])).unwrap());
+        set_grant_enabled(&s, k, &id, false).unwrap();
+        assert!(!list_grants(&s, k, &p).unwrap()[0].spec.enabled);
+        assert!(!covered(&s, k, &p, "Post", "PUBLISHED", &strs(&["en"])).unwrap());
+        assert!(visible(&s, k, &p, "Post", "PUBLISHED", &["en"]).is_empty());
+        set_grant_enabled(&s, k, &id, true).unwrap();
+        assert_eq!(
+            visible(&s, k, &p, "Post", "PUBLISHED", &["en"]),
+            pairs(&[("p1", "en")])
+        );
+        delete_grant(&s, k, &id).unwrap();
+        assert!(list_grants(&s, k, &p).unwrap().is_empty());
+        assert!(matches!(
+            delete_grant(&s, k, &id),
+            Err(PrincipalError::UnknownGrant(_))
+        ));
+        assert!(matches!(
+            set_grant_enabled(&s, k, "nope", true),
+            Err(PrincipalError::UnknownGrant(_))
+        ));
+        let disabled = create_grant(&s, k, &p, &grant("{action: READ, enabled: false}")).unwrap();
+        assert!(!list_grants(&s, k, &p).unwrap()[0].spec.enabled);
+        assert!(!covered(&s, k, &p, "Post", "DRAFT", &strs(&["en"])).unwrap());
+        delete_grant(&s, k, &disabled).unwrap();
+        // A given id is kept, and refused when used again.
+        let given = create_grant(&s, k, &p, &grant("{id: g1, action: CREATE}")).unwrap();
+        assert_eq!(given, "g1");
+        assert!(matches!(
+            create_grant(&s, k, &p, &grant("{id: g1, action: READ}")),
+            Err(PrincipalError::Refused(Refusal::DuplicateId(_)))
+        ));
+        // Default stages.
+        assert_eq!(default_stage(&s, k, &p).unwrap(), "PUBLISHED");
+        set_default_stage(&s, k, &p, "QA").unwrap();
+        assert_eq!(default_stage(&s, k, &p).unwrap(), "QA");
+        assert!(matches!(
+            set_default_stage(&s, k, &p, "NOPE"),
+            Err(PrincipalError::UnknownStage(_))
+        ));
+    }
+
+    #[test]
+    fn perm_4_refusals_create_nothing() {
+        let (s, k) = setup();
+        let p = Principal::Public;
+        type Is = fn(&Refusal) -> bool;
+        let cases: &[(&str, Is)] = &[
+            (r#"{action: READ, model: Post, condition: ""}"#, |r| {
+                matches!(r, Refusal::Condition(_))
+            }),
+            (r#"{action: READ, model: Post, condition: "null"}"#, |r| {
+                matches!(r, Refusal::Condition(_))
+            }),
+            (r#"{action: READ, model: Post, condition: "[]"}"#, |r| {
+                matches!(r, Refusal::Condition(_))
+            }),
+            (r#"{action: READ, model: Post, condition: "{} {}"}"#, |r| {
+                matches!(r, Refusal::Condition(_))
+            }),
+            (
+                r#"{action: READ, model: Post, condition: '{"nope": 1}'}"#,
+                |r| matches!(r, Refusal::Condition(_)),
+            ),
+            (
+                r#"{action: READ, model: Post, condition: '{"views": 1, "views": 2}'}"#,
+                |r| matches!(r, Refusal::Condition(_)),
+            ),
+            (
+                r#"{action: READ, model: Post, condition: '{"views_lt": null}'}"#,
+                |r| matches!(r, Refusal::Condition(_)),
+            ),
+            (
+                r#"{action: READ, model: Post, condition: '{"views": 1.5}'}"#,
+                |r| matches!(r, Refusal::Condition(_)),
+            ),
+            (r#"{action: UPDATE, condition: "{}"}"#, |r| {
+                matches!(r, Refusal::ConditionWithoutModel)
+            }),
+            (r#"{action: READ, model: Comment}"#, |r| {
+                matches!(r, Refusal::UnknownModel(_))
+            }),
+            (r#"{action: READ, stages: [DRAFT, draft]}"#, |r| {
+                matches!(r, Refusal::UnknownStage { list: "stages", .. })
+            }),
+            (
+                r#"{action: PUBLISH, from_stages: [DRAFT], to_stages: [LIVE]}"#,
+                |r| {
+                    matches!(
+                        r,
+                        Refusal::UnknownStage {
+                            list: "toStages",
+                            ..
+                        }
+                    )
+                },
+            ),
+            (r#"{action: PUBLISH, from_stages: [X]}"#, |r| {
+                matches!(
+                    r,
+                    Refusal::UnknownStage {
+                        list: "fromStages",
+                        ..
+                    }
+                )
+            }),
+            (r#"{action: READ, locales: [en, fr]}"#, |r| {
+                matches!(r, Refusal::UnknownLocale(_))
+            }),
+            (r#"{action: READ_VERSIONS, locales: [en]}"#, |r| {
+                matches!(r, Refusal::ReadVersionsScoped)
+            }),
+            (r#"{action: READ_VERSIONS, stages: [DRAFT]}"#, |r| {
+                matches!(r, Refusal::ReadVersionsScoped)
+            }),
+            (
+                r#"{action: READ_VERSIONS, model: Post, condition: "{}"}"#,
+                |r| matches!(r, Refusal::ReadVersionsScoped),
+            ),
+            (r#"{action: CREATE, stages: [DRAFT]}"#, |r| {
+                matches!(r, Refusal::StagesNotTaken { list: "stages", .. })
+            }),
+            (r#"{action: READ, to_stages: [DRAFT]}"#, |r| {
+                matches!(
+                    r,
+                    Refusal::StagesNotTaken {
+                        list: "toStages",
+                        ..
+                    }
+                )
+            }),
+            (r#"{action: UNPUBLISH, from_stages: [DRAFT]}"#, |r| {
+                matches!(
+                    r,
+                    Refusal::StagesNotTaken {
+                        list: "fromStages",
+                        ..
+                    }
+                )
+            }),
+            (r#"{action: PUBLISH, stages: [DRAFT]}"#, |r| {
+                matches!(r, Refusal::StagesNotTaken { list: "stages", .. })
+            }),
+        ];
+        for (yaml, is) in cases {
+            match create_grant(&s, k, &p, &grant(yaml)) {
+                Err(PrincipalError::Refused(r)) => assert!(is(&r), "{yaml}: wrong reason {r:?}"),
+                other => panic!("{yaml}: {other:?}"),
+            }
+        }
+        assert!(list_grants(&s, k, &p).unwrap().is_empty());
+        // Accepted: whitespace around the object, `{}`, empty lists, PUBLISH lists, all models.
+        for yaml in [
+            r#"{action: READ, model: Post, condition: ' {"views_gt": 1} '}"#,
+            r#"{action: DELETE, model: Post, condition: "{}", locales: []}"#,
+            r#"{action: READ, stages: [], locales: []}"#,
+            r#"{action: PUBLISH, from_stages: [DRAFT], to_stages: [QA]}"#,
+            r#"{action: UNPUBLISH, stages: [PUBLISHED]}"#,
+            r#"{action: READ_VERSIONS, model: Author}"#,
+        ] {
+            create_grant(&s, k, &p, &grant(yaml)).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+        }
+        assert_eq!(list_grants(&s, k, &p).unwrap().len(), 6);
+    }
+
+    #[test]
+    fn visibility_follows_locale_lists_stage_lists_and_conditions() {
+        let (s, k) = setup();
+        let p = Principal::Public;
+        create_grant(
+            &s,
+            k,
+            &p,
+            &grant("{action: READ, model: Post, locales: [de]}"),
+        )
+        .unwrap();
+        // p1 is served in de (covered), p2 in en (not covered): no fallback.
+        assert_eq!(
+            visible(&s, k, &p, "Post", "DRAFT", &["de", "en"]),
+            pairs(&[("p1", "de")])
+        );
+        assert!(visible(&s, k, &p, "Post", "DRAFT", &["en", "de"]).is_empty());
+        assert!(covered(&s, k, &p, "Post", "DRAFT", &strs(&["en", "de"])).unwrap());
+        assert!(!covered(&s, k, &p, "Post", "DRAFT", &strs(&["en"])).unwrap());
+        create_grant(
+            &s,
+            k,
+            &p,
+            &grant(r#"{action: READ, model: Post, stages: [DRAFT], condition: '{"title": "c"}'}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            visible(&s, k, &p, "Post", "DRAFT", &["en", "de"]),
+            pairs(&[("p2", "en")])
+        );
+        assert!(visible(&s, k, &p, "Post", "PUBLISHED", &["en"]).is_empty());
+        // A model without localized fields is served in the first requested locale.
+        create_grant(
+            &s,
+            k,
+            &p,
+            &grant("{action: READ, model: Author, locales: [en]}"),
+        )
+        .unwrap();
+        assert_eq!(
+            visible(&s, k, &p, "Author", "DRAFT", &["en", "de"]),
+            pairs(&[("a1", "en")])
+        );
+        assert!(visible(&s, k, &p, "Author", "DRAFT", &["de", "en"]).is_empty());
+        assert!(covered(&s, k, &p, "Author", "DRAFT", &strs(&["de", "en"])).unwrap());
+        assert!(visible(&s, k, &p, "Author", "DRAFT", &[]).is_empty());
+        assert!(!covered(&s, k, &p, "Author", "DRAFT", &[]).unwrap());
+        assert!(matches!(
+            covered(&s, k, &p, "Nope", "DRAFT", &strs(&["en"])),
+            Err(PrincipalError::UnknownModel(_))
+        ));
+    }
+
+    #[test]
+    fn load_puts_exactly_the_cases_principals() {
+        let (s, k) = setup();
+        let env: EnvSpec = serde_yaml_ng::from_str(
+            r#"
+public: {default_stage: DRAFT, grants: [{action: READ, model: Post, stages: [DRAFT]}]}
+pats:
+  - {name: a, grants: [{action: READ, model: Author}]}
+  - {name: b, default_stage: QA}
+  - {name: c, revoked: true, grants: [{action: READ}]}
+"#,
+        )
+        .unwrap();
+        let loaded = load_principals(&s, k, &env).unwrap();
+        assert_eq!(loaded.len(), 3);
+        assert_eq!(default_stage(&s, k, &Principal::Public).unwrap(), "DRAFT");
+        assert_eq!(list_grants(&s, k, &Principal::Public).unwrap().len(), 1);
+        let a = Principal::Pat(loaded[0].id.clone());
+        let b = Principal::Pat(loaded[1].id.clone());
+        assert_eq!(list_grants(&s, k, &a).unwrap().len(), 1);
+        assert!(
+            list_grants(&s, k, &b).unwrap().is_empty(),
+            "no default grant"
+        );
+        assert_eq!(default_stage(&s, k, &b).unwrap(), "QA");
+        assert_eq!(default_stage(&s, k, &a).unwrap(), "PUBLISHED");
+        assert!(loaded[2].revoked && !is_live(&s, k, &loaded[2].jti).unwrap());
+        assert_eq!(pat_by_name(&s, k, "a").unwrap().unwrap(), loaded[0]);
+        assert!(pat_by_name(&s, k, "c").unwrap().is_none());
+        // A refused grant anywhere stores nothing of the load.
+        let (s, k) = setup();
+        let bad: EnvSpec = serde_yaml_ng::from_str(
+            r#"
+public: {grants: [{action: READ}]}
+pats: [{name: a, grants: [{action: READ, condition: "{}"}]}]
+"#,
+        )
+        .unwrap();
+        let e = load_principals(&s, k, &bad).unwrap_err();
+        assert!(e.to_string().starts_with("pats[0].grants[0]"), "{e}");
+        assert!(list_grants(&s, k, &Principal::Public).unwrap().is_empty());
+        assert!(pats(&s, k).unwrap().is_empty());
+    }
+
+    #[test]
+    fn values_are_bound_never_spliced() {
+        let (s, k) = setup();
+        let p = Principal::Public;
+        create_grant(
+            &s,
+            k,
+            &p,
+            &grant(r#"{action: READ, model: Post, locales: [de], condition: '{"title": "x''y"}'}"#),
+        )
+        .unwrap();
+        let v = visible_predicate(&s, k, &p, "Post", "DRAFT", &strs(&["de"]), "d").unwrap();
+        assert!(!v.visible.sql.contains("x'y") && !v.visible.sql.contains("'de'"));
+    }
+}
