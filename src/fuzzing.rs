@@ -789,7 +789,7 @@ fn check_roundtrip(schema: &Schema, w: &Where, limits: &Limits) -> Result<(), St
 }
 
 /// `condition_eval`: bytes decoded into content, a condition (valid by construction), the
-/// document tested, its stage and locale → the condition parses, round-trips, and [`eval`]
+/// document tested, its stage and locale → the condition parses, round-trips, and [`eval()`](crate::model::condition::eval())
 /// agrees with [`slow_eval`] under both null logics, and the [`Compiled`] form with `eval`;
 /// under two-valued logic `NOT:[w]` and `w` never both hold.
 pub fn condition_eval(data: &[u8]) -> Result<(), String> {

@@ -134,7 +134,7 @@ pub struct Grant {
 
 impl Grant {
     /// Whether the grant's condition holds on `doc`, the document of `entry` in `ctx.stage`
-    /// (true without a condition): the compiled form when there is one, else [`eval`].
+    /// (true without a condition): the compiled form when there is one, else [`eval()`](crate::model::condition::eval()).
     #[inline]
     pub fn holds(&self, ctx: &EvalCtx<'_>, entry: &Entry, doc: &Document) -> bool {
         match (&self.compiled, &self.condition) {

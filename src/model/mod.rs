@@ -1,8 +1,8 @@
 //! The reference model: a pure, synchronous, in-memory implementation of the permission model
 //! of `spec/permission-model.md` (sections 1–8). No I/O, no async, no HTTP types.
 //!
-//! [`apply`](crate::model::apply) is the one entry point: it applies an
-//! [`Operation`](crate::op::Operation) for a credential to a [`State`](crate::model::State) and
+//! [`apply()`] is the one entry point: it applies an
+//! [`Operation`](crate::op::Operation) for a credential to a [`State`] and
 //! returns an [`Outcome`](crate::op::Outcome).
 
 pub mod apply;

@@ -1,5 +1,5 @@
 //! Replaying a loaded scenario against the reference: its steps in order on one state
-//! ([`State::load`](crate::model::State::load) then [`model::apply`](crate::model::apply) per
+//! ([`State::load`](crate::model::State::load) then [`model::apply()`](crate::model::apply()) per
 //! step), each reference outcome compared with the step's `expect` by
 //! [`compare`](crate::compare) in [`Mode::Scenario`].
 

@@ -1,6 +1,6 @@
 //! The condition language (spec §5): a `<Model>WhereInput`, as a grant condition (a JSON string,
 //! PERM-3) or a request `where` (a JSON value), parsed against the model's schema into an AST
-//! ([`ast`]), evaluated on a document ([`eval`]), and printed back as canonical JSON ([`print`]).
+//! ([`ast`]), evaluated on a document ([`eval()`]), and printed back as canonical JSON ([`print()`]).
 //!
 //! One grammar serves both uses, so that a value means the same in a condition and a request.
 
