@@ -1,6 +1,7 @@
 //! The sandbox's root reads (`sandbox::read`) against the reference: for a few fixed small
 //! cases and ~30 queries without relation fields (where, orderBy, first, skip, stage, locales,
-//! connection counts, single entries), the sandbox's `data` must equal the reference's, or both
+//! connection counts, single entries), each under a few `gcms-stage`/`gcms-locales` header
+//! combinations, the sandbox's `data` must equal the reference's, or both
 //! must be a 403 with the same paths.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -25,9 +26,10 @@ models:
       - {name: views, type: Int}
       - {name: status, type: Enum, values: [PUBLISHED_S, ARCHIVED, DRAFT_S]}
       - {name: flag, type: Boolean}
+      - {name: at, type: DateTime}
 entries:
-  - {model: Post, id: p1, data: {title: b, views: 3, status: ARCHIVED, flag: true}, localizations: {de: {title: Bé}}, publish: [PUBLISHED]}
-  - {model: Post, id: p2, data: {title: a, views: 1, status: PUBLISHED_S}, publish: [PUBLISHED, QA]}
+  - {model: Post, id: p1, data: {title: b, views: 3, status: ARCHIVED, flag: true, at: "2024-02-03T04:05:06.25Z"}, localizations: {de: {title: Bé}}, publish: [PUBLISHED]}
+  - {model: Post, id: p2, data: {title: a, views: 1, status: PUBLISHED_S, at: "2020-01-01T00:00:00Z"}, publish: [PUBLISHED, QA]}
   - {model: Post, id: p3, data: {views: 3, status: DRAFT_S, flag: false}, localizations: {de: {title: Z}}}
   - {model: Post, id: p4, data: {title: B, views: 2}, localizations: {de: {title: a}}, publish: [QA], createdAt: "2023-05-01T10:00:00.5Z"}
   - {model: Post, id: p5, data: {title: "é", status: ARCHIVED}, publish: [PUBLISHED]}
@@ -64,6 +66,8 @@ const QUERIES: &[&str] = &[
     "{ posts(orderBy: status_ASC) { id status } }",
     "{ posts(orderBy: status_DESC) { id status } }",
     "{ posts(orderBy: flag_DESC) { id flag } }",
+    "{ posts(orderBy: at_ASC) { id at } }",
+    "{ posts(orderBy: at_DESC, where: {at_gt: \"2021-01-01T00:00:00Z\"}) { id at } }",
     "{ posts(orderBy: createdAt_DESC) { id createdAt } }",
     "{ posts(orderBy: id_DESC, first: 2) { id } }",
     "{ posts(orderBy: publishedAt_ASC, stage: QA) { id publishedAt } }",
@@ -87,7 +91,15 @@ const QUERIES: &[&str] = &[
 /// `Ok(data)` or `Err(paths)` of a 403.
 type Answer = Result<J, Vec<Vec<String>>>;
 
-fn reference(env: &EnvSpec, query: &str) -> Answer {
+/// `gcms-stage` and `gcms-locales` header combinations (CTX-1, CTX-2).
+const HEADERS: [(Option<&str>, Option<&str>); 4] = [
+    (None, None),
+    (Some("QA"), None),
+    (None, Some("de,en")),
+    (Some("PUBLISHED"), Some("de")),
+];
+
+fn reference(env: &EnvSpec, query: &str, headers: (Option<&str>, Option<&str>)) -> Answer {
     let mut state = State::load("p", std::slice::from_ref(env), Profile::default()).unwrap();
     let d = decode(query, None, None).unwrap();
     let op = Operation::Request(Request {
@@ -98,6 +110,8 @@ fn reference(env: &EnvSpec, query: &str) -> Answer {
         },
         operation: d.operation,
         fields: d.fields,
+        stage_header: headers.0.map(str::to_string).into_iter().collect(),
+        locales_header: headers.1.map(str::to_string).into_iter().collect(),
         ..Request::default()
     });
     match apply(&mut state, &op) {
@@ -110,7 +124,7 @@ fn reference(env: &EnvSpec, query: &str) -> Answer {
     }
 }
 
-fn sandbox(env: &EnvSpec, query: &str) -> Answer {
+fn sandbox(env: &EnvSpec, query: &str, headers: (Option<&str>, Option<&str>)) -> Answer {
     let mut store = Store::in_memory().unwrap();
     let k = store.load("p", env).unwrap();
     let pats = load_principals(&store, k, env).unwrap();
@@ -119,7 +133,16 @@ fn sandbox(env: &EnvSpec, query: &str) -> Answer {
     let v = cs
         .validate(query, None, None)
         .unwrap_or_else(|e| panic!("{query}: {e:?}"));
-    match execute_query(&store, k, &principal, &v, None, None) {
+    match execute_query(
+        &store,
+        k,
+        &principal,
+        &v,
+        headers.0,
+        headers
+            .1
+            .map(|l| l.split(',').map(str::to_string).collect()),
+    ) {
         Ok(data) => Ok(data),
         Err(ReadError::Denied { paths }) => Err(paths),
         Err(e) => panic!("sandbox failed on {query}: {e}"),
@@ -133,16 +156,18 @@ fn root_reads_agree_with_the_reference() {
     for (i, pats) in PATS.iter().enumerate() {
         let env: EnvSpec = serde_yaml_ng::from_str(&format!("{CONTENT}{pats}\n")).unwrap();
         for q in QUERIES {
-            let r = reference(&env, q);
-            let s = sandbox(&env, q);
-            compared += 1;
-            if r != s {
-                failures.push(format!(
-                    "case {i}: {q}\n  reference: {r:?}\n  sandbox:   {s:?}"
-                ));
+            for h in HEADERS {
+                let r = reference(&env, q, h);
+                let s = sandbox(&env, q, h);
+                compared += 1;
+                if r != s {
+                    failures.push(format!(
+                        "case {i}, headers {h:?}: {q}\n  reference: {r:?}\n  sandbox:   {s:?}"
+                    ));
+                }
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(compared, PATS.len() * QUERIES.len());
+    assert_eq!(compared, PATS.len() * QUERIES.len() * HEADERS.len());
 }
