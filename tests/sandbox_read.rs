@@ -27,11 +27,12 @@ models:
       - {name: status, type: Enum, values: [PUBLISHED_S, ARCHIVED, DRAFT_S]}
       - {name: flag, type: Boolean}
       - {name: at, type: DateTime}
+      - {name: score, type: Float}
 entries:
-  - {model: Post, id: p1, data: {title: b, views: 3, status: ARCHIVED, flag: true, at: "2024-02-03T04:05:06.25Z"}, localizations: {de: {title: Bé}}, publish: [PUBLISHED]}
+  - {model: Post, id: p1, data: {title: b, views: 3, status: ARCHIVED, flag: true, score: 2, at: "2024-02-03T04:05:06.25Z"}, localizations: {de: {title: Bé}}, publish: [PUBLISHED]}
   - {model: Post, id: p2, data: {title: a, views: 1, status: PUBLISHED_S, at: "2020-01-01T00:00:00Z"}, publish: [PUBLISHED, QA]}
   - {model: Post, id: p3, data: {views: 3, status: DRAFT_S, flag: false}, localizations: {de: {title: Z}}}
-  - {model: Post, id: p4, data: {title: B, views: 2}, localizations: {de: {title: a}}, publish: [QA], createdAt: "2023-05-01T10:00:00.5Z"}
+  - {model: Post, id: p4, data: {title: B, views: 2, score: 1.5}, localizations: {de: {title: a}}, publish: [QA], createdAt: "2023-05-01T10:00:00.5Z"}
   - {model: Post, id: p5, data: {title: "é", status: ARCHIVED}, publish: [PUBLISHED]}
   - {model: Post, id: p6, data: {title: b, views: 1}}
 "#;
@@ -67,6 +68,7 @@ const QUERIES: &[&str] = &[
     "{ posts(orderBy: status_DESC) { id status } }",
     "{ posts(orderBy: flag_DESC) { id flag } }",
     "{ posts(orderBy: at_ASC) { id at } }",
+    "{ posts(orderBy: score_DESC, where: {score_lt: 3}) { id score } }",
     "{ posts(orderBy: at_DESC, where: {at_gt: \"2021-01-01T00:00:00Z\"}) { id at } }",
     "{ posts(orderBy: createdAt_DESC) { id createdAt } }",
     "{ posts(orderBy: id_DESC, first: 2) { id } }",

@@ -529,6 +529,9 @@ fn scalar_json(ty: &ScalarType, v: SqlValue) -> Json {
             .ok()
             .and_then(|i| values.get(i))
             .map_or(Json::Null, |s| Json::String(s.clone())),
+        (ScalarType::Float, SqlValue::Integer(i)) => {
+            serde_json::Number::from_f64(i as f64).map_or(Json::Null, Json::Number)
+        }
         (_, SqlValue::Integer(i)) => Json::from(i),
         (_, SqlValue::Real(f)) => serde_json::Number::from_f64(f).map_or(Json::Null, Json::Number),
         (_, SqlValue::Text(s)) => Json::String(s),
