@@ -22,8 +22,11 @@
 //!   (READ-1, READ-2).
 //! - [`schema`]: the per-environment GraphQL schema (READ-10) and request validation with
 //!   `apollo-compiler` (ERR-1 step 5: document, operation, variables, CTX-5, LIMIT-1).
+//! - [`read`]: executing root reads (`posts`, `post`, `postsConnection`) with READ-1, READ-2,
+//!   READ-3, ORDER-1 and paging in SQL (first increment: no relation fields yet).
 
 pub mod principals;
+pub mod read;
 pub mod schema;
 pub mod sql;
 pub mod store;
