@@ -252,7 +252,7 @@ fn differential(env: &EnvSpec) -> Result<(), TestCaseError> {
     ];
     let profile = Profile::default();
     for (principal, grants) in &principals {
-        let reads = read_grants(grants);
+        let reads = read_grants(grants.iter());
         let reader = Reader {
             schema,
             content,

@@ -61,13 +61,25 @@ fn request(state: &mut State, r: &Request) -> Outcome {
         };
         return Outcome::invalid(rule, msg.clone());
     }
-    let grants = auth::grants_of(state, env, principal);
     let default_stage = auth::default_stage(state, env, principal);
-    let profile = state.profile.clone();
-    let Some(environment) = state.environments.get_mut(env) else {
+    let State {
+        environments,
+        profile,
+        ..
+    } = state;
+    let profile: &crate::model::profile::Profile = profile;
+    let Some(crate::model::Environment {
+        schema,
+        content,
+        public,
+        pats,
+        ..
+    }) = environments.get_mut(env)
+    else {
         return Outcome::NotFound;
     };
-    let schema = &environment.schema;
+    let schema: &crate::model::project::Schema = schema;
+    let grants = auth::grants_of(public, pats, principal, profile.public_adds_to_pat);
     let stage_h = match ctx::stage_header(schema, &r.stage_header) {
         Ok(s) => s,
         Err(e) => return from_invalid(e),
@@ -95,16 +107,16 @@ fn request(state: &mut State, r: &Request) -> Outcome {
     }
     match r.operation {
         OperationType::Query => {
-            let roots = match read::plan_query(schema, &profile, &r.fields) {
+            let roots = match read::plan_query(schema, profile, &r.fields) {
                 Ok(p) => p,
                 Err(e) => return from_invalid(e),
             };
-            let read_grants = read::read_grants(&grants);
+            let read_grants = read::read_grants(grants);
             let reader = Reader {
                 schema,
-                content: &environment.content,
+                content,
                 grants: &read_grants,
-                profile: &profile,
+                profile,
             };
             let pick_stage = |arg: Option<usize>| {
                 if profile.arg_beats_header {
@@ -124,12 +136,11 @@ fn request(state: &mut State, r: &Request) -> Outcome {
             query(&reader, &roots, &pick_stage, &pick_locales)
         }
         OperationType::Mutation => {
-            let roots = match write::plan_mutation(schema, &profile, &r.fields) {
+            let roots = match write::plan_mutation(schema, profile, &r.fields) {
                 Ok(p) => p,
                 Err(e) => return from_invalid(e),
             };
-            let schema = environment.schema.clone();
-            write::execute(&schema, &profile, &grants, &mut environment.content, &roots)
+            write::execute(schema, profile, &grants, content, &roots)
         }
     }
 }

@@ -1,7 +1,7 @@
 //! AUTH-1..AUTH-4: which principal a request acts as, or the 401 it gets. A rejected token
 //! never falls back to public access.
 
-use crate::model::grant::Grant;
+use crate::model::grant::{Grant, Pat, Public};
 use crate::model::state::State;
 use crate::op::{Credential, Outcome, TokenForm};
 
@@ -119,18 +119,23 @@ pub fn authenticate(state: &State, env: usize, cred: &Credential) -> Result<Prin
 }
 
 /// The grants a principal is judged by (AUTH-1; knob `public_adds_to_pat`).
-pub fn grants_of(state: &State, env: usize, principal: Principal) -> Vec<Grant> {
-    let Some(e) = state.environments.get(env) else {
-        return Vec::new();
-    };
+/// Borrowed from the environment's principals, so a request copies no grant.
+pub fn grants_of<'e>(
+    public: &'e Public,
+    pats: &'e [Pat],
+    principal: Principal,
+    public_adds_to_pat: bool,
+) -> Vec<&'e Grant> {
     match principal {
-        Principal::Public => e.public.grants.clone(),
+        Principal::Public => public.grants.iter().collect(),
         Principal::Pat(i) => {
-            let mut g = e.pats.get(i).map(|p| p.grants.clone()).unwrap_or_default();
-            if state.profile.public_adds_to_pat {
-                g.extend(e.public.grants.iter().cloned());
-            }
-            g
+            let own = pats.get(i).map(|p| p.grants.as_slice()).unwrap_or_default();
+            let public = if public_adds_to_pat {
+                public.grants.as_slice()
+            } else {
+                &[]
+            };
+            own.iter().chain(public).collect()
         }
     }
 }

@@ -554,9 +554,9 @@ pub struct Reader<'a> {
 }
 
 /// The enabled READ grants among `grants`.
-pub fn read_grants(grants: &[Grant]) -> Vec<&Grant> {
+pub fn read_grants<'g>(grants: impl IntoIterator<Item = &'g Grant>) -> Vec<&'g Grant> {
     grants
-        .iter()
+        .into_iter()
         .filter(|g| g.enabled && g.action == Action::Read)
         .collect()
 }

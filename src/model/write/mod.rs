@@ -83,7 +83,7 @@ enum FieldOutcome {
 struct Writer<'a> {
     schema: &'a Schema,
     profile: &'a Profile,
-    grants: &'a [Grant],
+    grants: &'a [&'a Grant],
     read_grants: Vec<&'a Grant>,
 }
 
@@ -858,7 +858,7 @@ impl<'a> Writer<'a> {
 pub fn execute(
     schema: &Schema,
     profile: &Profile,
-    grants: &[Grant],
+    grants: &[&Grant],
     content: &mut Content,
     roots: &[MutRoot],
 ) -> Outcome {
@@ -866,7 +866,7 @@ pub fn execute(
         schema,
         profile,
         grants,
-        read_grants: read::read_grants(grants),
+        read_grants: read::read_grants(grants.iter().copied()),
     };
     let mut work: Option<Box<Content>> = None;
     let mut failed: BTreeSet<FailedAction> = BTreeSet::new();
