@@ -425,17 +425,7 @@ fn manage(state: &mut State, m: &Manage) -> Outcome {
             let mut grants: Vec<Grant> = Vec::new();
             if pat_default_grant == PatDefaultGrant::ReadAll {
                 env.next_grant += 1;
-                let spec = GrantSpec {
-                    id: None,
-                    action: Action::Read,
-                    model: None,
-                    condition: None,
-                    locales: None,
-                    stages: None,
-                    from_stages: None,
-                    to_stages: None,
-                    enabled: true,
-                };
+                let spec = GrantSpec::all(Action::Read);
                 match resolve_grant(
                     &env.schema,
                     &spec,

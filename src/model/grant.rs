@@ -97,6 +97,24 @@ pub struct GrantSpec {
     pub enabled: bool,
 }
 
+impl GrantSpec {
+    /// An enabled grant of `action` on all models, locales and stages: PERM-5's default grant
+    /// of a new PAT for `READ`.
+    pub fn all(action: Action) -> GrantSpec {
+        GrantSpec {
+            id: None,
+            action,
+            model: None,
+            condition: None,
+            locales: None,
+            stages: None,
+            from_stages: None,
+            to_stages: None,
+            enabled: true,
+        }
+    }
+}
+
 fn yes() -> bool {
     true
 }

@@ -308,17 +308,7 @@ pub fn create_pat(
 ) -> Result<Pat, PrincipalError> {
     in_tx(store, env, |conn, schema| {
         let pat = insert_pat(conn, env, schema, name, default_stage)?;
-        let default_grant = GrantSpec {
-            id: None,
-            action: Action::Read,
-            model: None,
-            condition: None,
-            locales: None,
-            stages: None,
-            from_stages: None,
-            to_stages: None,
-            enabled: true,
-        };
+        let default_grant = GrantSpec::all(Action::Read);
         insert_grant(
             conn,
             env,
