@@ -185,6 +185,35 @@ impl Compiler<'_> {
         "?"
     }
 
+    /// `(SELECT 1 FROM link JOIN doc …)`: the related documents reached through `link` from
+    /// the tested row `alias` in the same stage (DATA-4: a dangling link joins nothing), where
+    /// the related entry is the link's `far` end and the tested one its `near` end, filtered by
+    /// `filter` (negated when `negate`).
+    #[allow(clippy::too_many_arguments)]
+    fn link_subquery(
+        &mut self,
+        link: &str,
+        doc: &str,
+        far: &str,
+        near: &str,
+        negate: bool,
+        filter: &Where,
+        alias: &str,
+    ) -> Result<String, CompileError> {
+        let (l, r) = self.fresh();
+        let inner = self.filter(filter, &r)?;
+        let inner = if negate {
+            format!("NOT {inner}")
+        } else {
+            inner
+        };
+        Ok(format!(
+            "(SELECT 1 FROM {link} {l} JOIN {doc} {r} ON {r}.\"entry_id\" = {l}.\"{far}\" \
+             AND {r}.\"stage\" = {l}.\"stage\" WHERE {l}.\"{near}\" = {alias}.\"entry_id\" \
+             AND {l}.\"stage\" = {alias}.\"stage\" AND {inner})"
+        ))
+    }
+
     fn fresh(&mut self) -> (String, String) {
         self.next_alias += 1;
         (
@@ -284,21 +313,9 @@ impl Compiler<'_> {
         }
         let link = self.env.link_table(&m.api_id, &f.api_id);
         let doc = self.env.doc_table(&t.api_id);
-        let (l, r) = self.fresh();
-        let inner = self.filter(filter, &r)?;
-        let inner = if negate {
-            format!("NOT {inner}")
-        } else {
-            inner
-        };
-        Ok((
-            format!(
-                "(SELECT 1 FROM {link} {l} JOIN {doc} {r} ON {r}.\"entry_id\" = {l}.\"target_id\" \
-                 AND {r}.\"stage\" = {l}.\"stage\" WHERE {l}.\"owner_id\" = {alias}.\"entry_id\" \
-                 AND {l}.\"stage\" = {alias}.\"stage\" AND {inner})"
-            ),
-            target,
-        ))
+        let sub =
+            self.link_subquery(&link, &doc, "target_id", "owner_id", negate, filter, alias)?;
+        Ok((sub, target))
     }
 
     /// The subquery over a reverse field: the owner model's links to the tested entry, joined
@@ -327,18 +344,7 @@ impl Compiler<'_> {
         }
         let link = self.env.link_table(&o.api_id, &of.api_id);
         let doc = self.env.doc_table(&o.api_id);
-        let (l, r) = self.fresh();
-        let inner = self.filter(filter, &r)?;
-        let inner = if negate {
-            format!("NOT {inner}")
-        } else {
-            inner
-        };
-        Ok(format!(
-            "(SELECT 1 FROM {link} {l} JOIN {doc} {r} ON {r}.\"entry_id\" = {l}.\"owner_id\" \
-             AND {r}.\"stage\" = {l}.\"stage\" WHERE {l}.\"target_id\" = {alias}.\"entry_id\" \
-             AND {l}.\"stage\" = {alias}.\"stage\" AND {inner})"
-        ))
+        self.link_subquery(&link, &doc, "owner_id", "target_id", negate, filter, alias)
     }
 
     /// The SQL reading a scalar of the document row `alias` (pushing the locale's parameters for
