@@ -25,9 +25,11 @@
 //! - [`read`]: executing root reads (`posts`, `post`, `postsConnection`) with READ-1, READ-2,
 //!   READ-3, ORDER-1 and paging in SQL (first increment: no relation fields yet).
 
+pub mod faults;
 pub mod principals;
 pub mod read;
 pub mod schema;
 pub mod sql;
 pub mod store;
 pub mod token;
+pub mod write;

@@ -58,6 +58,7 @@ use rusqlite::{params_from_iter, Connection, Transaction};
 use crate::model::project::{Field, FieldKind, Model, ModelIdx, Schema, DRAFT};
 use crate::model::spec::{DocSpec, EnvSpec};
 use crate::model::value::{parse_datetime, ScalarType, Value};
+use crate::sandbox::faults::{Fault, Faults};
 
 /// The base of default timestamps: 2024-01-01T00:00:00Z, in µs since the epoch.
 pub const BASE_TIME_US: i64 = 1_704_067_200_000_000;
@@ -217,6 +218,7 @@ pub struct LoadedEnv {
 pub struct Store {
     conn: Connection,
     envs: Vec<LoadedEnv>,
+    faults: Faults,
 }
 
 impl Store {
@@ -273,7 +275,26 @@ impl Store {
                 });
             }
         }
-        Ok(Store { conn, envs })
+        Ok(Store {
+            conn,
+            envs,
+            faults: Faults::NONE,
+        })
+    }
+
+    /// The enforcement bugs switched on ([`faults`](crate::sandbox::faults); none by default).
+    pub fn faults(&self) -> Faults {
+        self.faults
+    }
+
+    /// Switches on exactly `faults` (an empty set restores the faithful sandbox).
+    pub fn set_faults(&mut self, faults: Faults) {
+        self.faults = faults;
+    }
+
+    /// Whether `fault` is switched on.
+    pub fn has_fault(&self, fault: Fault) -> bool {
+        self.faults.has(fault)
     }
 
     /// The connection (for queries the sandbox compiles, and tests).
