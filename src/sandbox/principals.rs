@@ -49,6 +49,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::model::condition::{parse_condition, Limits};
 use crate::model::grant::{Action, GrantSpec};
 use crate::model::project::{Schema, PUBLISHED};
+use crate::sandbox::faults::{Fault, Faults};
 use crate::sandbox::sql::{self, served_locale, CompileError, Compiled, LocaleSql};
 use crate::sandbox::store::{quote, EnvKey, Store, StoreError};
 use crate::sandbox::token::new_jti;
@@ -799,28 +800,63 @@ pub fn load_principals(
 // ---------------------------------------------------------------------------------------------
 // Visibility
 
+/// The grants a request by `principal` acts with for `action`: its enabled grants of that action
+/// (PERM-1), in creation order; only its own (AUTH-1: public grants never apply to a PAT). A PAT
+/// that does not exist or is revoked holds nothing. Faults `disabled-grants-honoured` and
+/// `public-adds-to-pat` change this set, for reads and writes alike.
+fn acting_grants_in(
+    conn: &Connection,
+    env: EnvKey,
+    faults: Faults,
+    principal: &Principal,
+    action: Action,
+) -> Result<Vec<GrantSpec>, PrincipalError> {
+    let mut grants = match grants_in(conn, env, principal) {
+        Ok(g) => g,
+        Err(PrincipalError::UnknownPat(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    if faults.has(Fault::PublicAddsToPat) && *principal != Principal::Public {
+        grants.extend(grants_in(conn, env, &Principal::Public)?);
+    }
+    let honour_disabled = faults.has(Fault::DisabledGrantsHonoured);
+    Ok(grants
+        .into_iter()
+        .map(|g| g.spec)
+        .filter(|g| g.action == action && (g.enabled || honour_disabled))
+        .collect())
+}
+
+/// The grants a request by `principal` acts with for `action` (see the module docs): enabled
+/// (PERM-1), the principal's own (AUTH-1), in creation order. Readers and writers both take
+/// their grants from here.
+pub fn acting_grants(
+    store: &Store,
+    env: EnvKey,
+    principal: &Principal,
+    action: Action,
+) -> Result<Vec<GrantSpec>, PrincipalError> {
+    let faults = store.faults();
+    in_tx(store, env, |conn, _| {
+        acting_grants_in(conn, env, faults, principal, action)
+    })
+}
+
 /// The principal's enabled READ grants whose model and stage list cover (`model`, `stage`)
 /// (PERM-1, PERM-2; `[]` covers nothing).
 fn read_grants(
     conn: &Connection,
     env: EnvKey,
+    faults: Faults,
     principal: &Principal,
     model: &str,
     stage: &str,
 ) -> Result<Vec<GrantSpec>, PrincipalError> {
-    let grants = match grants_in(conn, env, principal) {
-        Ok(g) => g,
-        // A PAT that does not exist or is revoked holds nothing.
-        Err(PrincipalError::UnknownPat(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
+    let grants = acting_grants_in(conn, env, faults, principal, Action::Read)?;
     Ok(grants
         .into_iter()
-        .map(|g| g.spec)
         .filter(|g| {
-            g.enabled
-                && g.action == Action::Read
-                && g.model.as_deref().is_none_or(|m| m == model)
+            g.model.as_deref().is_none_or(|m| m == model)
                 && g.stages
                     .as_ref()
                     .is_none_or(|s| s.iter().any(|x| x == stage))
@@ -860,8 +896,9 @@ pub fn visible_predicate(
     let m = schema
         .model(model)
         .ok_or_else(|| PrincipalError::UnknownModel(model.to_string()))?;
+    let faults = store.faults();
     let grants = in_tx(store, env, |conn, _| {
-        read_grants(conn, env, principal, model, stage)
+        read_grants(conn, env, faults, principal, model, stage)
     })?;
     let locale = served_locale(env, schema, m, alias, locales)?;
     let served = match &locale {
@@ -951,8 +988,9 @@ pub fn covered(
     if schema.model(model).is_none() {
         return Err(PrincipalError::UnknownModel(model.to_string()));
     }
+    let faults = store.faults();
     let grants = in_tx(store, env, |conn, _| {
-        read_grants(conn, env, principal, model, stage)
+        read_grants(conn, env, faults, principal, model, stage)
     })?;
     Ok(grants.iter().any(|g| match &g.locales {
         None => !locales.is_empty(),
