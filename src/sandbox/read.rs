@@ -30,8 +30,9 @@ use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Value as Json};
 
 use crate::model::condition::{parse_value, Limits};
-use crate::model::project::{FieldKind, Model, ModelIdx, Schema};
+use crate::model::project::{FieldKind, Model, ModelIdx, Schema, DRAFT};
 use crate::model::value::{format_datetime, ScalarType};
+use crate::sandbox::faults::Fault;
 use crate::sandbox::principals::{
     covered, default_stage, visible_predicate, Principal, PrincipalError,
 };
@@ -206,6 +207,75 @@ pub fn execute_query(
         data.insert(r.field.key().to_string(), value);
     }
     Ok(Json::Object(data))
+}
+
+/// WRITE-7's read-back of a mutation's result: entry `entry_id` of `model` as `principal` sees
+/// it in `DRAFT` with locales `[default locale]`, rendered with `selection`; `Ok(Json::Null)` when
+/// it is not visible (or has no DRAFT document). READ-1 and READ-6 do not apply here: a relation
+/// field whose related model no grant covers gives `null` or `[]` instead of a 403.
+///
+/// Fault `mutation-result-unfiltered` (WRITE-7) renders the entry whatever the grants say.
+pub fn read_back(
+    store: &Store,
+    env: EnvKey,
+    principal: &Principal,
+    model: &str,
+    entry_id: &str,
+    selection: &[SelectedField],
+) -> Result<Json, ReadError> {
+    let schema = &store.env(env)?.schema;
+    let m = schema
+        .model(model)
+        .ok_or_else(|| ReadError::Unsupported(format!("model {model}")))?;
+    let default_locale = schema.locales.first().cloned().unwrap_or_default();
+    let field = SelectedField {
+        alias: None,
+        name: lower_first(model),
+        ty: model.to_string(),
+        args: Map::new(),
+        selection: selection.to_vec(),
+    };
+    let r = Root {
+        field: &field,
+        kind: RootKind::Single,
+        model: m,
+        stage: DRAFT.to_string(),
+        locales: vec![default_locale.clone()],
+    };
+    let docs = if store.has_fault(Fault::MutationResultUnfiltered) {
+        let present = store.localizations(env, model, entry_id, DRAFT)?;
+        if present.iter().any(|l| *l == default_locale) || !has_localized(schema, m) {
+            vec![Doc {
+                id: entry_id.to_string(),
+                locale: default_locale,
+            }]
+        } else {
+            Vec::new()
+        }
+    } else {
+        query_docs(
+            store,
+            env,
+            principal,
+            schema,
+            &r,
+            Some(("entry_id", SqlValue::Text(entry_id.to_string()))),
+            false,
+        )?
+    };
+    let mut out = nodes(store, env, schema, &r, &docs, selection)?;
+    Ok(if out.is_empty() {
+        Json::Null
+    } else {
+        out.swap_remove(0)
+    })
+}
+
+fn has_localized(schema: &Schema, m: ModelIdx) -> bool {
+    schema
+        .models
+        .get(m)
+        .is_some_and(|m| m.fields.iter().any(|f| f.localized))
 }
 
 fn model_of(schema: &Schema, m: ModelIdx) -> Result<&Model, ReadError> {
