@@ -244,7 +244,7 @@ pub fn read_back(
     };
     let docs = if store.has_fault(Fault::MutationResultUnfiltered) {
         let present = store.localizations(env, model, entry_id, DRAFT)?;
-        if present.iter().any(|l| *l == default_locale) || !has_localized(schema, m) {
+        if present.contains(&default_locale) || !has_localized(schema, m) {
             vec![Doc {
                 id: entry_id.to_string(),
                 locale: default_locale,
