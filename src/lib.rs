@@ -47,3 +47,5 @@ pub mod normalize;
 pub mod op;
 pub mod sandbox;
 pub mod scenario;
+pub mod target;
+pub mod wire;
