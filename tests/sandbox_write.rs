@@ -691,6 +691,8 @@ fn write10_relation_inputs_and_their_data_checks() {
     grants: [{action: READ}, {action: CREATE}, {action: UPDATE}, {action: DELETE}, {action: PUBLISH}, {action: UNPUBLISH}]
   - name: ann-only
     grants: [{action: READ}, {action: UPDATE, model: Post}, {action: UPDATE, model: Author, condition: '{"name": "Ann"}'}]
+  - name: authors
+    grants: [{action: READ}, {action: UPDATE, model: Author}, {action: CREATE, model: Author}, {action: UPDATE, model: Post, condition: '{"views_gt": 2}'}]
 "#;
     agree(
         &case(pats),
@@ -773,6 +775,25 @@ fn write10_relation_inputs_and_their_data_checks() {
                 "ann-only",
                 r#"mutation { updatePost(where: {id: "p1"}, data: {author: {disconnect: true}}) { title } }"#,
             ),
+            // Through the reverse field the Post at the other end needs UPDATE, on its stored
+            // document (p1 has views 1, p3 views 3): permissions before the data check that
+            // p3's single relation is taken.
+            (
+                "authors",
+                r#"mutation { updateAuthor(where: {id: "ann"}, data: {posts: {connect: [{id: "p1"}]}}) { name } }"#,
+            ),
+            (
+                "authors",
+                r#"mutation { updateAuthor(where: {id: "ann"}, data: {posts: {connect: [{id: "p3"}]}}) { name } }"#,
+            ),
+            (
+                "authors",
+                r#"mutation { createAuthor(data: {name: "Fay", posts: {connect: [{id: "p1"}]}}) { name } }"#,
+            ),
+            (
+                "authors",
+                r#"mutation { updateAuthor(where: {id: "bob"}, data: {posts: {set: [{id: "p3"}, {id: "p1"}]}}) { name } }"#,
+            ),
             // Through the reverse field: connect, set, disconnect; an owner whose single
             // relation already has a link; an owner not linked.
             (
@@ -830,9 +851,9 @@ fn write10_relation_inputs_and_their_data_checks() {
         ],
         &[
             "ok", "denied", "ok", "invalid", "invalid", "invalid", "invalid", "invalid", "invalid",
-            "ok", "ok", "ok", "invalid", "ok", "denied", "denied", "ok", "ok", "ok", "invalid",
-            "invalid", "invalid", "ok", "ok", "invalid", "ok", "ok", "ok", "invalid", "invalid",
-            "ok",
+            "ok", "ok", "ok", "invalid", "ok", "denied", "denied", "ok", "ok", "denied", "invalid",
+            "denied", "denied", "ok", "invalid", "invalid", "invalid", "ok", "ok", "invalid", "ok",
+            "ok", "ok", "invalid", "invalid", "ok",
         ],
     );
 }
