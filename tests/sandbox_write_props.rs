@@ -72,6 +72,11 @@ const GRANTS: &[&str] = &[
     "{action: UNPUBLISH}",
     "{action: UNPUBLISH, stages: [QA]}",
     "{action: UNPUBLISH, model: Post, condition: '{\"views_gt\": 1}'}",
+    "{action: PUBLISH, from_stages: [QA]}",
+    "{action: UPDATE, enabled: false}",
+    "{action: CREATE, locales: []}",
+    "{action: DELETE, model: Tag}",
+    "{action: UPDATE, model: Post, condition: '{\"relatedBy_some\": {\"views_gt\": 2}}'}",
 ];
 
 /// A deterministic reader of random choices.
