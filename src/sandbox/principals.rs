@@ -248,13 +248,19 @@ fn ensure(conn: &Connection, env: EnvKey) -> Result<(), PrincipalError> {
 }
 
 /// Runs `f` in one transaction on the store's connection, after making sure the tables exist;
-/// commits on success, rolls back otherwise.
+/// commits on success, rolls back otherwise. Inside a transaction the caller already holds (a
+/// mutation being executed, [`sandbox::write`](crate::sandbox::write)), `f` takes part in it,
+/// as SQLite refuses to begin a nested one.
 fn in_tx<T>(
     store: &Store,
     env: EnvKey,
     f: impl FnOnce(&Connection, &Schema) -> Result<T, PrincipalError>,
 ) -> Result<T, PrincipalError> {
     let schema = &store.env(env)?.schema;
+    if !store.conn().is_autocommit() {
+        ensure(store.conn(), env)?;
+        return f(store.conn(), schema);
+    }
     let tx = store
         .conn()
         .unchecked_transaction()
