@@ -25,7 +25,9 @@
 //! - [`read`]: executing root reads (`posts`, `post`, `postsConnection`) with READ-1, READ-2,
 //!   READ-3, ORDER-1 and paging in SQL (first increment: no relation fields yet).
 
+pub mod context;
 pub mod faults;
+pub mod manage;
 pub mod principals;
 pub mod read;
 pub mod schema;
