@@ -26,11 +26,13 @@
 //!   READ-3, ORDER-1 and paging in SQL (first increment: no relation fields yet).
 
 pub mod context;
+pub mod demo;
 pub mod faults;
 pub mod manage;
 pub mod principals;
 pub mod read;
 pub mod schema;
+pub mod server;
 pub mod sql;
 pub mod store;
 pub mod token;
