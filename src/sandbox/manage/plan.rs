@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::model::condition::Limits;
+use crate::model::condition::parse::Limits;
 use crate::model::grant::{Action, GrantSpec};
 use crate::sandbox::manage::directory::{Directory, DirectoryError};
 use crate::sandbox::manage::resolve::Node;
