@@ -14,7 +14,9 @@ use serde_json::json;
 use crate::sandbox::manage::{directory::MANAGEMENT_PATH, Outcome};
 use crate::sandbox::server::bulk::{self, BulkError, ProjectSpec};
 use crate::sandbox::server::content::{content_path, unverified_claims};
-use crate::sandbox::server::http::{envelope_from_body, is_admin, read_body, BodyError, Reply};
+use crate::sandbox::server::http::{
+    drain, envelope_from_body, is_admin, read_body, BodyError, Reply,
+};
 use crate::sandbox::server::state::{blocking, App};
 use crate::sandbox::server::{MAX_ADMIN_BODY_BYTES, MAX_BODY_BYTES};
 use crate::sandbox::token::{self, content_endpoint, PatClaims};
@@ -23,15 +25,19 @@ use crate::sandbox::token::{self, content_endpoint, PatClaims};
 async fn admin_body(
     app: &App,
     headers: &HeaderMap,
-    body: Body,
+    mut body: Body,
     limit: usize,
 ) -> Result<Vec<u8>, Reply> {
     if !is_admin(headers, &app.admin_secret) {
+        drain(&mut body).await;
         return Err(Reply::admin_required());
     }
-    match read_body(body, limit).await {
+    match read_body(&mut body, limit).await {
         Ok(b) => Ok(b.to_vec()),
-        Err(BodyError::TooLarge) => Err(Reply::too_large()),
+        Err(BodyError::TooLarge) => {
+            drain(&mut body).await;
+            Err(Reply::too_large())
+        }
         Err(BodyError::Broken(e)) => Err(Reply::bad_request(
             format!("cannot read the body: {e}"),
             None,

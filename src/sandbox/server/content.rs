@@ -23,8 +23,8 @@ use crate::sandbox::principals::{self, Principal};
 use crate::sandbox::read::{self, ReadError};
 use crate::sandbox::schema::{OperationKind, Validated};
 use crate::sandbox::server::http::{
-    envelope_from_body, envelope_from_query, identity_encoding, json_content_type, path_decode,
-    read_body, BodyError, Envelope, Reply,
+    drain, envelope_from_body, envelope_from_query, identity_encoding, json_content_type,
+    path_decode, read_body, BodyError, Envelope, Reply,
 };
 use crate::sandbox::server::state::{blocking, App, EnvInfo};
 use crate::sandbox::server::MAX_BODY_BYTES;
@@ -92,9 +92,10 @@ struct Prepared {
 
 /// `POST|GET /v2/{projectId}/{environment}`.
 pub async fn handle(State(app): State<Arc<App>>, req: Request<Body>) -> Response {
-    let (parts, body) = req.into_parts();
+    let (parts, mut body) = req.into_parts();
     // Step 1: the path names an existing project and environment.
     let Some(info) = content_path(parts.uri.path()).and_then(|(p, e)| app.env(&p, &e)) else {
+        drain(&mut body).await;
         return Reply::not_found().into_response();
     };
     // Step 2: size (ERR-3): the body, or for a GET the URL's query component.
@@ -111,11 +112,15 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request<Body>) -> Response
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            drain(&mut body).await;
             return Reply::too_large().into_response();
         }
-        match read_body(body, MAX_BODY_BYTES).await {
+        match read_body(&mut body, MAX_BODY_BYTES).await {
             Ok(b) => Some(b),
-            Err(BodyError::TooLarge) => return Reply::too_large().into_response(),
+            Err(BodyError::TooLarge) => {
+                drain(&mut body).await;
+                return Reply::too_large().into_response();
+            }
             Err(BodyError::Broken(e)) => {
                 return Reply::bad_request(format!("cannot read the body: {e}"), Some("ERR-3"))
                     .into_response()
@@ -190,8 +195,11 @@ fn answer(app: &App, p: Prepared) -> Reply {
         return Reply::not_found();
     }
     // Step 4: credentials.
-    let principal = match authenticate(app, &store, info, &p.authorization) {
-        Ok(principal) => principal,
+    let Accepted {
+        principal,
+        ghost_stage,
+    } = match authenticate(app, &store, info, &p.authorization) {
+        Ok(accepted) => accepted,
         Err(Failure::Rejected(r)) => {
             return Reply::error(StatusCode::UNAUTHORIZED, r.message());
         }
@@ -202,10 +210,17 @@ fn answer(app: &App, p: Prepared) -> Reply {
         Ok(v) => v,
         Err(messages) => return Reply::bad_requests(messages, None),
     };
-    let context = match context {
+    let mut context = match context {
         Ok(c) => c,
         Err(e) => return Reply::bad_request(e.to_string(), Some(e.rule())),
     };
+    // A PAT that only a fault lets in (revoked, or of another environment) is no live PAT of
+    // this environment, so the store knows no default stage for it: it reads in the stage the
+    // PAT was created with, in the header's place when there is no header (an argument still
+    // wins, as over a header).
+    if context.stage.is_none() {
+        context.stage = ghost_stage;
+    }
     // Steps 6 and 7, and execution.
     match validated.kind {
         OperationKind::Query => query(&store, info, &principal, validated, context),
@@ -214,6 +229,22 @@ fn answer(app: &App, p: Prepared) -> Reply {
                 Ok(data) => Reply::data(data),
                 Err(e) => write_failure(e),
             }
+        }
+    }
+}
+
+/// Who a request acts as.
+struct Accepted {
+    principal: Principal,
+    /// For a PAT accepted only by a fault of area `Auth`: its recorded default stage.
+    ghost_stage: Option<String>,
+}
+
+impl Accepted {
+    fn live(principal: Principal) -> Accepted {
+        Accepted {
+            principal,
+            ghost_stage: None,
         }
     }
 }
@@ -242,7 +273,7 @@ fn authenticate(
     store: &Store,
     info: &EnvInfo,
     header_values: &[Vec<u8>],
-) -> Result<Principal, Failure> {
+) -> Result<Accepted, Failure> {
     // A value that is not UTF-8 cannot be `Bearer <token>` (see `token::authorize`).
     let mut texts: Vec<&str> = Vec::new();
     for v in header_values {
@@ -268,9 +299,14 @@ fn authenticate(
         return Err(Failure::Internal(e));
     }
     match result {
-        Ok(Credential::Public) => Ok(Principal::Public),
+        Ok(Credential::Public) => Ok(Accepted::live(Principal::Public)),
         Ok(Credential::Pat { jti }) => match principals::pat_by_jti(store, info.key, &jti) {
-            Ok(Some(pat)) => Ok(Principal::Pat(pat.id)),
+            Ok(Some(pat)) if !pat.revoked => Ok(Accepted::live(Principal::Pat(pat.id))),
+            // Fault `revoked-token-accepted`.
+            Ok(Some(pat)) => Ok(Accepted {
+                principal: Principal::Pat(pat.id),
+                ghost_stage: Some(pat.default_stage),
+            }),
             Ok(None) => Err(Failure::Rejected(Rejection::Revoked)),
             Err(e) => Err(Failure::Internal(e.to_string())),
         },
@@ -283,9 +319,9 @@ fn authenticate(
 
 /// A rejection (401), or with fault `malformed-token-public` (AUTH-3) public access for
 /// every failure to read or verify a token ([`falls_back_to_public`]).
-fn rejected(store: &Store, r: Rejection) -> Result<Principal, Failure> {
+fn rejected(store: &Store, r: Rejection) -> Result<Accepted, Failure> {
     if store.has_fault(Fault::MalformedTokenPublic) && falls_back_to_public(&r) {
-        Ok(Principal::Public)
+        Ok(Accepted::live(Principal::Public))
     } else {
         Err(Failure::Rejected(r))
     }
@@ -294,7 +330,7 @@ fn rejected(store: &Store, r: Rejection) -> Result<Principal, Failure> {
 /// Fault `foreign-environment-token` (AUTH-3): `aud` is not compared with the request; the
 /// token's `jti` is looked up in the environment the token names, and the request acts as that
 /// PAT (which holds no grants here).
-fn foreign_principal(app: &App, store: &Store, texts: &[&str]) -> Result<Principal, Failure> {
+fn foreign_principal(app: &App, store: &Store, texts: &[&str]) -> Result<Accepted, Failure> {
     let reject = || Failure::Rejected(Rejection::OtherEnvironment);
     let [value] = texts else { return Err(reject()) };
     let token = bearer_token(value).map_err(Failure::Rejected)?;
@@ -306,7 +342,10 @@ fn foreign_principal(app: &App, store: &Store, texts: &[&str]) -> Result<Princip
     let key = store.find(&project, &env).ok_or_else(reject)?;
     let jti = token::verify(token, url.path(), &app.keys).map_err(Failure::Rejected)?;
     match principals::pat_by_jti(store, key, &jti) {
-        Ok(Some(pat)) if !pat.revoked => Ok(Principal::Pat(pat.id)),
+        Ok(Some(pat)) if !pat.revoked => Ok(Accepted {
+            principal: Principal::Pat(pat.id),
+            ghost_stage: Some(pat.default_stage),
+        }),
         Ok(_) => Err(Failure::Rejected(Rejection::Revoked)),
         Err(e) => Err(Failure::Internal(e.to_string())),
     }

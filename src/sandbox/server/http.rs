@@ -122,14 +122,18 @@ pub enum BodyError {
     Broken(String),
 }
 
+/// How much of a refused body is read and thrown away before answering, so that the client,
+/// still sending, sees the answer instead of a reset connection.
+pub const DRAIN_MAX: usize = 1024 * 1024;
+
 /// Reads a body, stopping as soon as it is longer than `limit` bytes: at most `limit` bytes
 /// (plus one frame) are ever held.
-pub async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, BodyError> {
+pub async fn read_body(body: &mut Body, limit: usize) -> Result<Bytes, BodyError> {
     if body.size_hint().lower() > limit as u64 {
         return Err(BodyError::TooLarge);
     }
     let mut buf: Vec<u8> = Vec::new();
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await {
         let frame = frame.map_err(|e| BodyError::Broken(e.to_string()))?;
         if let Ok(data) = frame.into_data() {
             if buf.len() + data.len() > limit {
@@ -139,6 +143,24 @@ pub async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, BodyError>
         }
     }
     Ok(Bytes::from(buf))
+}
+
+/// Reads and discards what is left of a refused body, up to [`DRAIN_MAX`] bytes (a body
+/// declared longer is not read at all).
+pub async fn drain(body: &mut Body) {
+    if body.size_hint().lower() > DRAIN_MAX as u64 {
+        return;
+    }
+    let mut seen = 0usize;
+    while let Some(Ok(frame)) = std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await
+    {
+        if let Ok(data) = frame.into_data() {
+            seen += data.len();
+            if seen > DRAIN_MAX {
+                return;
+            }
+        }
+    }
 }
 
 /// A request's `query`, `variables` and `operationName` (ERR-3).
