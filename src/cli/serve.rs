@@ -92,6 +92,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
 }
 
 async fn serve(config: Config, with_demo: bool, show: bool) -> anyhow::Result<()> {
+    let stop = stop_signal()?;
     let running = server::start(config).await?;
     let line = if with_demo {
         demo::load(&running).await?.first_line(show)
@@ -119,31 +120,31 @@ async fn serve(config: Config, with_demo: bool, show: bool) -> anyhow::Result<()
         "tollgate serve: listening on {} (Ctrl-C stops)",
         running.url()
     );
-    stop_signal().await;
+    stop.await;
     eprintln!("tollgate serve: shutting down");
     running.shutdown().await?;
     Ok(())
 }
 
-/// Ctrl-C, or SIGTERM on Unix.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+/// Ctrl-C (SIGINT), or SIGTERM on Unix. The handlers are installed when this is called, so a
+/// signal that arrives after the first line is printed is never missed.
+#[cfg(unix)]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
+    })
+}
+
+/// Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
         let _ = tokio::signal::ctrl_c().await;
-    }
+    })
 }

@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::spec::EnvSpec;
 use crate::sandbox::manage::directory::{self, environment_id};
-use crate::sandbox::principals;
+use crate::sandbox::principals::{self, PrincipalError};
 use crate::sandbox::server::state::{App, EnvInfo};
-use crate::sandbox::store::{EnvKey, Store};
+use crate::sandbox::store::{EnvKey, Store, StoreError};
 use crate::sandbox::token::{content_endpoint, redact};
 
 /// The longest project id or environment name.
@@ -119,11 +119,20 @@ fn is_segment(s: &str) -> bool {
 fn rehearse(project: &str, envs: &[EnvSpec]) -> Result<(), BulkError> {
     let mut scratch = Store::in_memory().map_err(|e| BulkError::Internal(e.to_string()))?;
     for (i, env) in envs.iter().enumerate() {
-        let at = |e: &dyn fmt::Display| BulkError::Invalid(format!("environments[{i}].{e}"));
-        let key = scratch.load(project, env).map_err(|e| at(&e))?;
+        // Errors that carry a path (`entries[3] "p1".data.title: …`) are put under the
+        // environment's; the others follow it.
+        let at = |e: &dyn fmt::Display| BulkError::Invalid(format!("environments[{i}]: {e}"));
+        let at_path = |e: &dyn fmt::Display| BulkError::Invalid(format!("environments[{i}].{e}"));
+        let key = scratch.load(project, env).map_err(|e| match e {
+            StoreError::Refused { .. } => at_path(&e),
+            other => at(&other),
+        })?;
         let loaded = scratch.env(key).map_err(|e| at(&e))?;
         EnvInfo::new(loaded).map_err(|e| at(&e))?;
-        principals::load_principals(&scratch, key, env).map_err(|e| at(&e))?;
+        principals::load_principals(&scratch, key, env).map_err(|e| match e {
+            PrincipalError::Load { .. } => at_path(&e),
+            other => at(&other),
+        })?;
     }
     Ok(())
 }
