@@ -223,6 +223,34 @@ async fn log_requests(State(app): State<Arc<state::App>>, req: Request, next: Ne
     res
 }
 
+/// A future that turns a panic while it is polled into `Err` with the panic's message.
+struct CatchPanic<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for CatchPanic<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(p) => std::task::Poll::Ready(Err(state::panic_message(p.as_ref()))),
+        }
+    }
+}
+
+/// Answers a panic in a handler's async part with a 500 instead of a dropped connection (the
+/// blocking parts catch their own, [`state::blocking`]).
+async fn catch_panics(req: Request, next: Next) -> Response {
+    match CatchPanic(Box::pin(next.run(req))).await {
+        Ok(res) => res,
+        Err(message) => http::Reply::internal(format!("internal error: {message}")).into_response(),
+    }
+}
+
 async fn not_found() -> Response {
     http::Reply::not_found().into_response()
 }
@@ -236,6 +264,7 @@ fn router(app: Arc<state::App>) -> Router {
         .route("/sandbox/projects/{id}", delete(admin::delete_project))
         .route("/sandbox/tokens", post(admin::forge_token))
         .fallback(not_found)
+        .layer(middleware::from_fn(catch_panics))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             log_requests,
@@ -395,5 +424,33 @@ impl Running {
             },
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn panics_become_errors() {
+        let caught = CatchPanic(Box::pin(async { panic!("boom in a handler") })).await;
+        let message: Result<(), String> = caught;
+        assert_eq!(message.unwrap_err(), "boom in a handler");
+        let ok = CatchPanic(Box::pin(async { 7 })).await;
+        assert_eq!(ok, Ok(7));
+        let blocked: Result<(), String> = state::blocking(|| panic!("boom in the store")).await;
+        assert!(blocked.unwrap_err().contains("boom in the store"));
+        assert_eq!(state::blocking(|| 5).await, Ok(5));
+    }
+
+    #[test]
+    fn secrets_are_random_and_long() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_eq!(a.len(), ADMIN_SECRET_LEN);
+        assert_ne!(a, b);
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
     }
 }
