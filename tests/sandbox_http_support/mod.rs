@@ -265,3 +265,27 @@ impl Answer {
         }
     }
 }
+
+/// The `id`s of the entries listed under `key` in `data`.
+pub fn ids_of(data: &J, key: &str) -> Vec<String> {
+    data[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{data}"))
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The claims of a JWT, decoded without verification.
+pub fn claims_of(token: &str) -> serde_json::Map<String, J> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// An introspection query of both root fields.
+pub const INTROSPECTION: &str =
+    "{ __schema { queryType { name } types { name } } __type(name: \"Post\") { name fields { name } } }";
