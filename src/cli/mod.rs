@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod replay;
+pub mod serve;
 
 /// tollgate: a conformance fuzzer and audit tool for content-API permissions.
 #[derive(Debug, Parser)]
@@ -20,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Replay scenario files against a target and compare with their expected outcomes.
     Replay(replay::ReplayArgs),
+    /// Run the sandbox: an embedded Hygraph-compatible Content API on 127.0.0.1.
+    Serve(serve::ServeArgs),
 }
 
 /// The process exit codes.
@@ -43,5 +46,6 @@ impl From<Exit> for ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Replay(args) => replay::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }

@@ -10,7 +10,7 @@
 //! (evaluation, reads, writes, authorization): agreement between the two is evidence, so they
 //! must not share the code that decides (`tests/sandbox_independence.rs` checks this).
 //!
-//! Built so far (the HTTP server that ties them together comes next):
+//! Modules:
 //! - [`store`]: the SQLite store: DDL generated from a schema per environment, and loading an
 //!   environment's content (refusing what DATA-1 and DATA-5 refuse).
 //! - [`sql`]: compilation of a [`Where`](crate::model::condition::Where) into a boolean SQL
@@ -24,11 +24,24 @@
 //!   `apollo-compiler` (ERR-1 step 5: document, operation, variables, CTX-5, LIMIT-1).
 //! - [`read`]: executing root reads (`posts`, `post`, `postsConnection`) with READ-1, READ-2,
 //!   READ-3, ORDER-1 and paging in SQL (first increment: no relation fields yet).
+//! - [`write`](mod@write): the mutation executor's interface (not implemented yet).
+//! - [`context`]: the `gcms-stage` and `gcms-locales` headers (CTX-1, CTX-2).
+//! - [`manage`]: the Management API subset of §9 over GraphQL (tokens, content permissions,
+//!   default stages; PERM-4 refusals).
+//! - [`server`]: the HTTP server (`tollgate serve`, or in process): the Content API in ERR-1's
+//!   order, introspection (READ-8), and the admin surface (management, bulk project loading,
+//!   token re-encoding).
+//! - [`demo`]: the demo blog of `tollgate serve --demo`.
+//! - [`faults`]: the switchable enforcement bugs.
 
+pub mod context;
+pub mod demo;
 pub mod faults;
+pub mod manage;
 pub mod principals;
 pub mod read;
 pub mod schema;
+pub mod server;
 pub mod sql;
 pub mod store;
 pub mod token;

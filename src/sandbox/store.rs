@@ -362,6 +362,49 @@ impl Store {
         Ok(key)
     }
 
+    /// Drops an environment in one transaction: every table whose name starts with `{key}/`
+    /// (content, and the principals' tables too), its catalog row, and its place in
+    /// [`envs`](Self::envs). Its key may be given to a later [`load`](Self::load).
+    pub fn drop_env(&mut self, key: EnvKey) -> Result<(), StoreError> {
+        self.env(key)?;
+        let prefix = format!("{key}/");
+        let tx = self
+            .conn
+            .transaction()
+            .doing(|| format!("starting to drop {key}"))?;
+        let tables: Vec<String> = {
+            let mut st = tx
+                .prepare(
+                    "SELECT \"name\" FROM \"sqlite_master\" WHERE \"type\" = 'table' \
+                     AND substr(\"name\", 1, ?) = ? ORDER BY \"name\" LIKE '%/doc' , \"name\"",
+                )
+                .doing(|| format!("listing the tables of {key}"))?;
+            let rows = st
+                .query_map(
+                    rusqlite::params![prefix.chars().count() as i64, prefix],
+                    |r| r.get::<_, String>(0),
+                )
+                .doing(|| format!("listing the tables of {key}"))?;
+            rows.collect::<rusqlite::Result<Vec<String>>>()
+                .doing(|| format!("listing the tables of {key}"))?
+        };
+        // Link and localization tables first (`ORDER BY … LIKE '%/doc'` puts `doc` tables
+        // last), so no cascade runs.
+        for t in &tables {
+            tx.execute_batch(&format!("DROP TABLE {}", quote(t)))
+                .doing(|| format!("dropping table {t:?}"))?;
+        }
+        tx.execute(
+            &format!("DELETE FROM {} WHERE \"key\" = ?", quote(CATALOG)),
+            [i64::from(key.0)],
+        )
+        .doing(|| format!("removing {key} from the catalog"))?;
+        tx.commit()
+            .doing(|| format!("committing the drop of {key}"))?;
+        self.envs.retain(|e| e.key != key);
+        Ok(())
+    }
+
     fn model<'a>(&'a self, key: EnvKey, model: &str) -> Result<&'a Model, StoreError> {
         let env = self.env(key)?;
         env.schema
