@@ -666,10 +666,9 @@ async fn introspection_for_any_accepted_credential() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Mutations (spec §7) over HTTP: switched on when the write executor is merged.
+// Mutations (spec §7) over HTTP.
 
 #[tokio::test]
-#[ignore = "needs the write executor (merging)"]
 async fn mutations_over_http() {
     let (s, loaded) = fixture(Faults::NONE).await;
     let url = s.content_endpoint(PROJECT, "master");

@@ -499,10 +499,6 @@ fn write_failure(e: WriteError) -> Reply {
             })],
         ),
         WriteError::Invalid(m) => Reply::bad_request(m, None),
-        // The write executor is not merged yet: an honest 500 (indeterminate for a harness).
-        WriteError::Unsupported(m) => {
-            Reply::internal(format!("not supported by the sandbox yet: {m}"))
-        }
         other => Reply::internal(format!("internal error: {other}")),
     }
 }
