@@ -1,6 +1,12 @@
-//! `tollgate replay FILE… [--target reference] [--format human|json]`: loads scenario files,
-//! replays their steps against the target, prints per step `agree` or the difference, and a
-//! summary line.
+//! `tollgate replay FILE… [--target reference|sandbox|URL] [--fault NAME]… [--format human|json]`:
+//! loads scenario files, replays their steps against the target, prints per step `agree` or the
+//! difference, and a summary line.
+//!
+//! Targets: `reference` (the model, in process; the default), `sandbox` (the sandbox server,
+//! started in process on 127.0.0.1 with the given `--fault`s) or the URL of a running sandbox
+//! (`http://127.0.0.1:4000`, with its admin secret in `--admin-secret` or
+//! `$TOLLGATE_ADMIN_SECRET`). Against a server every step is a real request and a scenario's
+//! `expect` is compared as a target's outcome is (rule ids are not the target's to name).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,9 +16,15 @@ use clap::{Args, ValueEnum};
 
 use tollgate::compare::Verdict;
 use tollgate::op::Outcome;
-use tollgate::scenario::load::load_file;
+use tollgate::sandbox::faults::{Fault, Faults};
+use tollgate::sandbox::server::{self, Config};
+use tollgate::scenario::load::{load_file, Loaded};
 use tollgate::scenario::replay::{replay, FileReport, StepReport};
+use tollgate::target::http_client;
+use tollgate::target::sandbox::SandboxAdmin;
+use tollgate::target::scenario as target_scenario;
 
+use super::serve::ADMIN_SECRET_ENV;
 use super::Exit;
 
 /// Arguments of `replay`.
@@ -21,9 +33,15 @@ pub struct ReplayArgs {
     /// Scenario files (YAML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// The target to replay against (only `reference` for now).
+    /// The target: `reference`, `sandbox` (started in process), or a sandbox's URL.
     #[arg(long, default_value = "reference")]
     pub target: String,
+    /// With `--target sandbox`: switch on an enforcement bug (repeatable; `serve --list-faults`).
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+    /// With a URL target: the server's admin secret (else `$TOLLGATE_ADMIN_SECRET`).
+    #[arg(long, value_name = "S")]
+    pub admin_secret: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -40,13 +58,13 @@ pub enum Format {
 
 /// Runs `replay`.
 pub fn run(args: &ReplayArgs) -> anyhow::Result<Exit> {
-    if args.target != "reference" {
-        eprintln!(
-            "tollgate: error: unknown target {:?}: `replay` supports only `--target reference` for now",
-            args.target
-        );
-        return Ok(Exit::Malformed);
-    }
+    let target = match parse_target(args) {
+        Ok(t) => t,
+        Err(msg) => {
+            eprintln!("tollgate: error: {msg}");
+            return Ok(Exit::Malformed);
+        }
+    };
     let mut loaded = Vec::new();
     let mut malformed = false;
     for f in &args.files {
@@ -61,7 +79,10 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Exit> {
     if malformed {
         return Ok(Exit::Malformed);
     }
-    let reports: Vec<FileReport> = loaded.iter().map(replay).collect();
+    let reports: Vec<FileReport> = match target {
+        ReplayTarget::Reference => loaded.iter().map(replay).collect(),
+        other => replay_http(other, &loaded)?,
+    };
     let steps: usize = reports.iter().map(|r| r.steps.len()).sum();
     let agreed: usize = reports.iter().map(FileReport::agreed).sum();
     let differed = steps - agreed;
@@ -96,6 +117,100 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Diverged
     })
+}
+
+/// Where `replay` sends its steps.
+enum ReplayTarget {
+    Reference,
+    Embedded(Faults),
+    Url { url: String, secret: String },
+}
+
+fn parse_target(args: &ReplayArgs) -> Result<ReplayTarget, String> {
+    let faults: Faults = args
+        .faults
+        .iter()
+        .map(|n| n.parse::<Fault>().map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .collect();
+    match args.target.as_str() {
+        "reference" | "sandbox" if !faults.is_empty() && args.target == "reference" => {
+            Err("--fault needs --target sandbox (the reference has no faults)".into())
+        }
+        "reference" => Ok(ReplayTarget::Reference),
+        "sandbox" => Ok(ReplayTarget::Embedded(faults)),
+        url if url.starts_with("http://") || url.starts_with("https://") => {
+            if !faults.is_empty() {
+                return Err(
+                    "--fault applies to `--target sandbox`; start a URL target with `serve --fault`"
+                        .into(),
+                );
+            }
+            let secret = args
+                .admin_secret
+                .clone()
+                .or_else(|| std::env::var(ADMIN_SECRET_ENV).ok())
+                .ok_or_else(|| {
+                    format!("--target {url} needs the server's admin secret (--admin-secret or ${ADMIN_SECRET_ENV})")
+                })?;
+            Ok(ReplayTarget::Url {
+                url: url.trim_end_matches('/').to_string(),
+                secret,
+            })
+        }
+        other => Err(format!(
+            "unknown target {other:?}: use `reference`, `sandbox` or a sandbox URL (http://127.0.0.1:PORT)"
+        )),
+    }
+}
+
+/// Replays every file over HTTP, each under a project id of its own.
+fn replay_http(target: ReplayTarget, loaded: &[Loaded]) -> anyhow::Result<Vec<FileReport>> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async {
+        let (server, url, secret) = match target {
+            ReplayTarget::Embedded(faults) => {
+                let s = server::start(Config {
+                    faults,
+                    ..Config::default()
+                })
+                .await
+                .context("starting the embedded sandbox")?;
+                let (u, k) = (s.url().to_string(), s.admin_secret().to_string());
+                (Some(s), u, k)
+            }
+            ReplayTarget::Url { url, secret } => (None, url, secret),
+            ReplayTarget::Reference => unreachable_reference()?,
+        };
+        let admin = SandboxAdmin::new(http_client()?, url, secret);
+        let run = std::process::id();
+        let mut reports = Vec::new();
+        for (i, l) in loaded.iter().enumerate() {
+            let project = format!("replay-{run}-{i}");
+            let report = target_scenario::replay(&admin, l, &project)
+                .await
+                .with_context(|| format!("provisioning {}", l.file.display()))?;
+            // Leave nothing behind on a shared server; a failed drop is only worth a warning.
+            if let Err(e) = admin.delete_project(&project).await {
+                eprintln!("tollgate: warning: could not drop project {project}: {e}");
+            }
+            reports.push(report);
+        }
+        if let Some(s) = server {
+            s.shutdown()
+                .await
+                .context("stopping the embedded sandbox")?;
+        }
+        Ok(reports)
+    })
+}
+
+fn unreachable_reference<T>() -> anyhow::Result<T> {
+    Err(anyhow::anyhow!("the reference is not replayed over HTTP"))
 }
 
 fn compact(o: &Outcome) -> String {

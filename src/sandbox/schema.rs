@@ -747,6 +747,12 @@ impl<'a> Resolver<'a> {
                     if let Some((k, _)) = given.iter().find(|(k, _)| !obj.fields.contains_key(k)) {
                         return Err(format!("{what}: {name} has no field {k}"));
                     }
+                    // GraphQL's input object field uniqueness; in a `where`, WHERE-4's
+                    // duplicate key.
+                    let mut seen = HashSet::new();
+                    if let Some((k, _)) = given.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+                        return Err(format!("{what}: field {k} of {name} is given twice"));
+                    }
                     let mut out = Map::new();
                     for (fname, fdef) in &obj.fields {
                         let fwhat = format!("{what}.{fname}");
@@ -1147,6 +1153,18 @@ mod tests {
                 e.join("; ")
             }
         }
+    }
+
+    #[test]
+    fn a_key_written_twice_in_an_input_object_is_refused() {
+        // WHERE-4's duplicate key, at any depth, and in other input objects alike.
+        for q in [
+            r#"{ posts(where: {title: "x", title: "y"}) { id } }"#,
+            r#"{ posts(where: {AND: [{title: "x", title_not: "y", title: "z"}]}) { id } }"#,
+        ] {
+            assert!(refused(q, None, None).contains("twice"), "{q}");
+        }
+        ok(r#"{ posts(where: {title: "x", title_not: "y"}) { id } }"#);
     }
 
     #[test]
