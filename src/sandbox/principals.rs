@@ -248,15 +248,22 @@ fn ensure(conn: &Connection, env: EnvKey) -> Result<(), PrincipalError> {
 }
 
 /// Runs `f` in one transaction on the store's connection, after making sure the tables exist;
-/// commits on success, rolls back otherwise.
+/// commits on success, rolls back otherwise. When the connection is already inside a
+/// transaction (not in autocommit mode), `f` runs in that one instead.
 fn in_tx<T>(
     store: &Store,
     env: EnvKey,
     f: impl FnOnce(&Connection, &Schema) -> Result<T, PrincipalError>,
 ) -> Result<T, PrincipalError> {
     let schema = &store.env(env)?.schema;
-    let tx = store
-        .conn()
+    let conn = store.conn();
+    if !conn.is_autocommit() {
+        // Inside a caller's transaction (a mutation reading its result back, WRITE-7): run in
+        // it; the caller commits or rolls back.
+        ensure(conn, env)?;
+        return f(conn, schema);
+    }
+    let tx = conn
         .unchecked_transaction()
         .map_err(sql_err("starting a transaction"))?;
     ensure(&tx, env)?;
@@ -460,12 +467,25 @@ pub fn set_default_stage(
 }
 
 /// A principal's default stage (CTX-1): the public default stage, or the PAT's `defaults.stage`.
+/// Fault `pat-default-stage-ignored` answers the public default stage for a PAT too.
 pub fn default_stage(
     store: &Store,
     env: EnvKey,
     principal: &Principal,
 ) -> Result<String, PrincipalError> {
-    in_tx(store, env, |conn, _| match principal {
+    let faults = store.faults();
+    in_tx(store, env, |conn, _| {
+        default_stage_in(conn, env, principal, faults)
+    })
+}
+
+fn default_stage_in(
+    conn: &Connection,
+    env: EnvKey,
+    principal: &Principal,
+    faults: Faults,
+) -> Result<String, PrincipalError> {
+    match principal {
         Principal::Public => conn
             .query_row(
                 &format!("SELECT \"default_stage\" FROM {}", public_table(env)),
@@ -473,8 +493,15 @@ pub fn default_stage(
                 |r| r.get(0),
             )
             .map_err(sql_err("reading the public default stage")),
-        Principal::Pat(id) => Ok(live_pat(conn, env, id)?.default_stage),
-    })
+        Principal::Pat(id) => {
+            let pat = live_pat(conn, env, id)?;
+            if faults.has(Fault::PatDefaultStageIgnored) {
+                // The bug: the PAT's own default is never consulted.
+                return default_stage_in(conn, env, &Principal::Public, Faults::NONE);
+            }
+            Ok(pat.default_stage)
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -802,8 +829,10 @@ pub fn load_principals(
 
 /// The grants a request by `principal` acts with for `action`: its enabled grants of that action
 /// (PERM-1), in creation order; only its own (AUTH-1: public grants never apply to a PAT). A PAT
-/// that does not exist or is revoked holds nothing. Faults `disabled-grants-honoured` and
-/// `public-adds-to-pat` change this set, for reads and writes alike.
+/// that does not exist or is revoked holds nothing. Faults `disabled-grants-honoured`,
+/// `public-adds-to-pat`, `grant-locales-ignored` (every locale list read as "all") and
+/// `empty-stages-mean-all` (a `[]` stage list read as "all") change this set, for reads and
+/// writes alike.
 fn acting_grants_in(
     conn: &Connection,
     env: EnvKey,
@@ -820,10 +849,25 @@ fn acting_grants_in(
         grants.extend(grants_in(conn, env, &Principal::Public)?);
     }
     let honour_disabled = faults.has(Fault::DisabledGrantsHonoured);
+    let ignore_locales = faults.has(Fault::GrantLocalesIgnored);
+    let empty_means_all = faults.has(Fault::EmptyStagesMeanAll);
     Ok(grants
         .into_iter()
         .map(|g| g.spec)
         .filter(|g| g.action == action && (g.enabled || honour_disabled))
+        .map(|mut g| {
+            if ignore_locales {
+                g.locales = None;
+            }
+            if empty_means_all {
+                for list in [&mut g.stages, &mut g.from_stages, &mut g.to_stages] {
+                    if list.as_ref().is_some_and(Vec::is_empty) {
+                        *list = None;
+                    }
+                }
+            }
+            g
+        })
         .collect())
 }
 
@@ -873,6 +917,23 @@ pub struct Visibility {
     pub served: Compiled,
 }
 
+/// One READ-2 question for [`visibility`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisibilityQuery<'a> {
+    /// The model's api id.
+    pub model: &'a str,
+    /// The stage whose grants apply: the stage of the rows tested (the caller restricts the
+    /// rows to a stage itself).
+    pub stage: &'a str,
+    /// The requested locales, in preference order (CTX-2, CTX-4).
+    pub locales: &'a [String],
+    /// The alias of the `doc` row tested.
+    pub alias: &'a str,
+    /// Whether grant conditions take part (READ-2). Without them the predicate is READ-1's
+    /// coverage of the row's served locale: model, stage and locale lists only.
+    pub conditions: bool,
+}
+
 /// READ-2 compiled: over the `doc` row aliased `alias` of `model` in `stage` (the caller
 /// restricts the rows to `stage`), `visible` is true exactly when the document is visible to
 /// `principal` for the requested `locales` (in preference order), and `served` is the locale it
@@ -880,7 +941,7 @@ pub struct Visibility {
 /// `SELECT d.entry_id, <served> FROM doc d WHERE d.stage = ? AND <visible> AND <where>`, binding
 /// in textual order `served.params`, the stage, `visible.params`, then the request's parameters.
 /// `<where>` should read localized fields in the served locale too: compile it with
-/// [`sql::served_locale`] for the same `alias` and `locales`.
+/// `served` as its locale ([`LocaleSql::Expr`]).
 ///
 /// A PAT that does not exist or is revoked holds no grant: `visible` is `0`.
 pub fn visible_predicate(
@@ -892,15 +953,43 @@ pub fn visible_predicate(
     locales: &[String],
     alias: &str,
 ) -> Result<Visibility, PrincipalError> {
+    visibility(
+        store,
+        env,
+        principal,
+        &VisibilityQuery {
+            model,
+            stage,
+            locales,
+            alias,
+            conditions: true,
+        },
+    )
+}
+
+/// [`visible_predicate`] for a [`VisibilityQuery`] (which may leave grant conditions out).
+///
+/// Fault `locale-fallback-on-condition`: the served locale becomes the first requested locale
+/// the document has **and is visible in** (some grant covers it and its condition holds there),
+/// so an entry hidden in its first present locale shows in a later one.
+pub fn visibility(
+    store: &Store,
+    env: EnvKey,
+    principal: &Principal,
+    q: &VisibilityQuery<'_>,
+) -> Result<Visibility, PrincipalError> {
     let schema = &store.env(env)?.schema;
     let m = schema
-        .model(model)
-        .ok_or_else(|| PrincipalError::UnknownModel(model.to_string()))?;
+        .model(q.model)
+        .ok_or_else(|| PrincipalError::UnknownModel(q.model.to_string()))?;
     let faults = store.faults();
     let grants = in_tx(store, env, |conn, _| {
-        read_grants(conn, env, faults, principal, model, stage)
+        read_grants(conn, env, faults, principal, q.model, q.stage)
     })?;
-    let locale = served_locale(env, schema, m, alias, locales)?;
+    if q.conditions && faults.has(Fault::LocaleFallbackOnCondition) {
+        return fallback_visibility(store, env, schema, m, &grants, q);
+    }
+    let locale = served_locale(env, schema, m, q.alias, q.locales)?;
     let served = match &locale {
         LocaleSql::Bound(l) => Compiled {
             sql: "?".into(),
@@ -933,10 +1022,8 @@ pub fn visible_predicate(
                 }
             }
         }
-        if let Some(text) = &g.condition {
-            let w = parse_condition(schema, m, text, &STORED)
-                .map_err(|e| PrincipalError::Corrupt(format!("stored condition {text:?}: {e}")))?;
-            let c = sql::compile(env, schema, &w, alias, &locale)?;
+        if let (true, Some(text)) = (q.conditions, &g.condition) {
+            let c = condition_sql(store, env, schema, m, text, q.alias, &locale)?;
             parts.push(format!("({})", c.sql));
             params.extend(c.params);
         }
@@ -949,7 +1036,7 @@ pub fn visible_predicate(
         }
         alternatives.push(parts.join(" AND "));
     }
-    let visible = if alternatives.is_empty() || locales.is_empty() {
+    let visible = if alternatives.is_empty() || q.locales.is_empty() {
         Compiled {
             sql: "0".into(),
             params: Vec::new(),
@@ -969,6 +1056,98 @@ pub fn visible_predicate(
             ),
             params: all,
         }
+    };
+    Ok(Visibility { visible, served })
+}
+
+/// A stored grant condition compiled over the row `alias`, read in `locale`.
+fn condition_sql(
+    store: &Store,
+    env: EnvKey,
+    schema: &Schema,
+    model: usize,
+    text: &str,
+    alias: &str,
+    locale: &LocaleSql,
+) -> Result<Compiled, PrincipalError> {
+    let w = parse_condition(schema, model, text, &STORED)
+        .map_err(|e| PrincipalError::Corrupt(format!("stored condition {text:?}: {e}")))?;
+    Ok(sql::compile_with(
+        env,
+        schema,
+        &w,
+        alias,
+        locale,
+        store.faults(),
+    )?)
+}
+
+/// The visibility of fault `locale-fallback-on-condition`: each requested locale L in turn is
+/// tried, and the row is served in the first one it has a localization in (every one, for a
+/// model without localized fields) **and** is visible in.
+fn fallback_visibility(
+    store: &Store,
+    env: EnvKey,
+    schema: &Schema,
+    model: usize,
+    grants: &[GrantSpec],
+    q: &VisibilityQuery<'_>,
+) -> Result<Visibility, PrincipalError> {
+    let m = schema
+        .models
+        .get(model)
+        .ok_or_else(|| PrincipalError::UnknownModel(q.model.to_string()))?;
+    let a = quote(q.alias);
+    let loc = env.loc_table(&m.api_id);
+    let mut sql = String::from("(CASE");
+    let mut params = Vec::new();
+    for l in q.locales {
+        let present = if m.has_localized_fields() {
+            params.push(SqlValue::Text(l.clone()));
+            format!(
+                "EXISTS (SELECT 1 FROM {loc} \"_sl\" WHERE \"_sl\".\"entry_id\" = {a}.\"entry_id\" \
+                 AND \"_sl\".\"stage\" = {a}.\"stage\" AND \"_sl\".\"locale\" = ?)"
+            )
+        } else {
+            "1".to_string()
+        };
+        let mut alternatives = Vec::new();
+        for g in grants {
+            if g.locales.as_ref().is_some_and(|list| !list.contains(l)) {
+                continue;
+            }
+            match &g.condition {
+                None => {
+                    alternatives.push("1".to_string());
+                }
+                Some(text) => {
+                    let c = condition_sql(
+                        store,
+                        env,
+                        schema,
+                        model,
+                        text,
+                        q.alias,
+                        &LocaleSql::Bound(l.clone()),
+                    )?;
+                    alternatives.push(format!("({})", c.sql));
+                    params.extend(c.params);
+                }
+            }
+        }
+        let visible = if alternatives.is_empty() {
+            "0".to_string()
+        } else {
+            alternatives.join(" OR ")
+        };
+        sql.push_str(&format!(" WHEN {present} AND ({visible}) THEN ?"));
+        params.push(SqlValue::Text(l.clone()));
+    }
+    sql.push_str(" ELSE NULL END)");
+    let served = Compiled { sql, params };
+    let visible = Compiled {
+        sql: format!("({} IS NOT NULL)", served.sql),
+        params: served.params.clone(),
     };
     Ok(Visibility { visible, served })
 }
