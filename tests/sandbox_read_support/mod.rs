@@ -4,6 +4,8 @@
 //! compares"): `data` of a 200, the paths of a 403, or just "a 400".
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
+pub mod gen;
+
 use serde_json::Value as J;
 use tollgate::model::profile::Profile;
 use tollgate::model::spec::EnvSpec;
