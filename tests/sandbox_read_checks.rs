@@ -215,3 +215,23 @@ fn first_zero_and_skip_past_the_end_are_empty_pages() {
         Answer::Data(json!({"posts": [], "p": [], "a": [{"posts": [], "q": []}]}))
     );
 }
+
+#[test]
+fn introspection_root_fields_are_left_to_the_http_layer() {
+    // READ-8: `__schema` and `__type` are not the executor's; beside them the model fields
+    // are answered (or denied) as usual, and `__typename` stays.
+    let mut both = case("[{action: READ, model: Post}]");
+    let ask =
+        Ask::new("{ __schema { queryType { name } } __typename posts(stage: PUBLISHED) { id } }");
+    assert_eq!(
+        both.sandbox(Who::Pat, &ask),
+        Answer::Data(json!({"__typename": "Query", "posts": [{"id": "p1"}]}))
+    );
+    assert_eq!(
+        both.agree(
+            Who::Pat,
+            "{ __type(name: \"Post\") { name } authors { id } }"
+        ),
+        denied(&[&["authors"]])
+    );
+}
