@@ -8,7 +8,8 @@
 //! (READ-6, READ-9, CTX-4), `documentInStages` (READ-7), aliases, `gcms-*` headers, and now
 //! and then an argument that step 5 refuses (READ-3, READ-9, CTX-2, WHERE-1) next to a field
 //! the principal may not read (ERR-1: the 400 wins). Both sides must give the same `data`, the
-//! same 403 paths in the same order, or both a 400.
+//! same 403 paths in the same order, or both a 400. Beside them, a fixed list of relation
+//! reads over fixed content and grant sets.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod sandbox_read_support;
