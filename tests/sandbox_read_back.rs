@@ -5,13 +5,20 @@
 //! results on generated cases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use serde_json::json;
+mod sandbox_read_support;
+
+use proptest::prelude::*;
+use serde_json::{json, Value as J};
+use tollgate::fuzzing::Bytes;
 use tollgate::model::spec::EnvSpec;
 use tollgate::sandbox::faults::{Fault, Faults};
 use tollgate::sandbox::principals::{load_principals, Principal};
-use tollgate::sandbox::read::read_back;
-use tollgate::sandbox::schema::ContentSchema;
+use tollgate::sandbox::read::{read_back, validate_selection, ReadError};
+use tollgate::sandbox::schema::{ContentSchema, SelectedField};
 use tollgate::sandbox::store::Store;
+
+use sandbox_read_support::gen::{gen_case, pick, Gen, PLAN};
+use sandbox_read_support::{Answer, Ask, Both, Who};
 
 const ENV: &str = r#"
 locales: [en, de]
@@ -68,18 +75,6 @@ fn read_back_follows_read_visibility_in_draft_and_the_default_locale() {
     );
 }
 
-mod sandbox_read_support;
-
-use proptest::prelude::*;
-use serde_json::Value as J;
-use tollgate::fuzzing::Bytes;
-use tollgate::model::spec::EnvSpec as Case;
-use tollgate::sandbox::read::{validate_selection, ReadError};
-use tollgate::sandbox::schema::SelectedField;
-
-use sandbox_read_support::gen::{gen_case, pick, Gen, PLAN};
-use sandbox_read_support::{Answer, Ask, Both, Who};
-
 /// The selection of `post(where: {id: "x"}) { <sel> }` as the sandbox's validator resolves it.
 fn resolve(
     both: &Both,
@@ -100,7 +95,7 @@ fn resolve(
 /// mutation's field, relation fields and `documentInStages` included, READ-6 never denying.
 /// A selection that step 5 refuses is a 400 on both sides.
 fn read_back_differential(b: &mut Bytes<'_>) -> Result<usize, TestCaseError> {
-    let mut env: Case = gen_case(b);
+    let mut env: EnvSpec = gen_case(b);
     // The PAT may update posts, so that the mutation passes WRITE-0 and reaches WRITE-7.
     env.pats[0]
         .grants
@@ -180,7 +175,7 @@ proptest! {
 #[test]
 fn read_back_never_denies_an_uncovered_related_model() {
     // WRITE-7: no grant on Author or Tag; the result still reads, with null and [].
-    let env: Case = serde_yaml_ng::from_str(
+    let env: EnvSpec = serde_yaml_ng::from_str(
         r#"
 locales: [en, de]
 models:
@@ -255,5 +250,40 @@ fn the_read_back_differential_compares_data() {
     assert!(
         total > 40,
         "only {total} of 160 read-backs compared with data"
+    );
+}
+
+#[test]
+fn read_back_runs_inside_the_callers_transaction() {
+    // The write executor reads a result back before it commits (WRITE-7, WRITE-11): grants
+    // and visibility are read in its transaction, which stays open and is the caller's to end.
+    let env: EnvSpec = serde_yaml_ng::from_str(ENV).unwrap();
+    let mut store = Store::in_memory().unwrap();
+    let k = store.load("p", &env).unwrap();
+    let pats = load_principals(&store, k, &env).unwrap();
+    let who = Principal::Pat(pats[0].id.clone());
+    let sel = selection(&store);
+    let tx = store.conn().unchecked_transaction().unwrap();
+    tx.execute(
+        &format!(
+            "UPDATE {} SET \"f_views\" = 9 WHERE \"entry_id\" = 'p1'",
+            k.doc_table("Post")
+        ),
+        [],
+    )
+    .unwrap();
+    // p1 now passes the grant's condition, inside the transaction.
+    assert_eq!(
+        read_back(&store, k, &who, "Post", "p1", &sel).unwrap()["id"],
+        json!("p1")
+    );
+    assert!(
+        !store.conn().is_autocommit(),
+        "the transaction is still open"
+    );
+    tx.rollback().unwrap();
+    assert_eq!(
+        read_back(&store, k, &who, "Post", "p1", &sel).unwrap(),
+        json!(null)
     );
 }

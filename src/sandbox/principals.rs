@@ -35,10 +35,22 @@
 //! boolean expression over a document row: the served locale L (the first requested locale the
 //! document has, or the first requested one for a model without localized fields) must exist,
 //! and some enabled READ grant whose model and stage list cover (model, stage) must have L in its
-//! locale list (or no list) and a condition that holds in L (compiled by [`sql::compile`]). The
-//! grants' model and stage scopes are decided when compiling; only locale coverage and conditions
-//! are left to SQL. [`covered`] is READ-1's and READ-6's test (some requested locale covered,
-//! conditions aside).
+//! locale list (or no list) and a condition that holds in L (compiled by [`sql::compile_with`]
+//! with the store's faults). The grants' model and stage scopes are decided when compiling; only
+//! locale coverage and conditions are left to SQL. [`visibility`] asks the same question with
+//! options (conditions left out, for faults of the read executor). [`covered`] is READ-1's and
+//! READ-6's test (some requested locale covered, conditions aside).
+//!
+//! Reads and writes take a principal's grants from one place, [`acting_grants`]. Visibility
+//! questions only read; inside a caller's transaction (a mutation reading its result back)
+//! they run in that transaction.
+//!
+//! # Faults
+//!
+//! The grant faults live here: `disabled-grants-honoured`, `public-adds-to-pat`,
+//! `grant-locales-ignored` and `empty-stages-mean-all` in the grants a request acts with,
+//! `pat-default-stage-ignored` in [`default_stage`], `locale-fallback-on-condition` in
+//! [`visibility`]'s served locale.
 //!
 //! The knobs this follows are those of the default profile: `pat_default_stage` `PUBLISHED`,
 //! `pat_default_grant` READ on everything, `unlocalized_locales` on.

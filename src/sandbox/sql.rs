@@ -40,6 +40,15 @@
 //!
 //! Subquery aliases are `_l{n}` and `_r{n}`; the caller's alias must be an api id-like name
 //! (a letter first), so it never collides with them.
+//!
+//! # Faults
+//!
+//! [`compile_with`] takes the store's [`Faults`]; each filter fault changes one rule above:
+//! `three-valued-nulls` leaves leaves uncollapsed (no `COALESCE`), `not-matches-null` compiles
+//! `f_not: x` to `v IS NOT ?`, `contains-case-insensitive` compiles `_contains` to `LIKE`,
+//! `not-as-not-any` joins `NOT`'s list with `OR`, `relation-filter-any-stage` drops the
+//! same-stage condition of the related document's join. [`compile`] is the faithful compiler;
+//! [`select_ids`] and [`select_ids_served`] use the store's faults.
 
 use rusqlite::types::Value as SqlValue;
 
@@ -579,9 +588,9 @@ impl Compiler<'_> {
     }
 }
 
-/// Runs `w` over the documents of its model in `stage`, reading localized fields in `locale`:
-/// the matching entry ids in creation order (`SELECT entry_id FROM doc d WHERE d.stage = ? AND
-/// <expr>`).
+/// Runs `w` (compiled with the store's faults) over the documents of its model in `stage`,
+/// reading localized fields in `locale`: the matching entry ids in creation order
+/// (`SELECT entry_id FROM doc d WHERE d.stage = ? AND <expr>`).
 pub fn select_ids(
     store: &Store,
     env: EnvKey,
