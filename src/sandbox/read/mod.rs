@@ -29,8 +29,10 @@
 //! `single-ignores-conditions`; the grant and filter faults in
 //! [`principals`](crate::sandbox::principals) and [`sql`](crate::sandbox::sql).
 
+mod check;
 mod exec;
 mod plan;
+mod render;
 
 use serde_json::{Map, Value as Json};
 
