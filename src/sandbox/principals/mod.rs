@@ -35,9 +35,10 @@
 //! boolean expression over a document row: the served locale L (the first requested locale the
 //! document has, or the first requested one for a model without localized fields) must exist,
 //! and some enabled READ grant whose model and stage list cover (model, stage) must have L in its
-//! locale list (or no list) and a condition that holds in L (compiled by [`sql::compile_with`](crate::sandbox::sql::compile_with)
-//! with the store's faults). The grants' model and stage scopes are decided when compiling; only
-//! locale coverage and conditions are left to SQL. [`visibility`] asks the same question with
+//! locale list (or no list) and a condition that holds in L (compiled by
+//! [`sql::compile_with`](crate::sandbox::sql::compile_with) with the store's faults). The grants'
+//! model and stage scopes are decided when compiling; only locale coverage and conditions are
+//! left to SQL. [`visibility`] asks the same question with
 //! options (conditions left out, for faults of the read executor). [`covered`] is READ-1's and
 //! READ-6's test (some requested locale covered, conditions aside).
 //!
