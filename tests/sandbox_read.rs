@@ -173,27 +173,3 @@ fn root_reads_agree_with_the_reference() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(compared, PATS.len() * QUERIES.len() * HEADERS.len());
 }
-
-#[test]
-fn document_in_stages_is_unsupported_for_now() {
-    let env: EnvSpec = serde_yaml_ng::from_str(&format!("{CONTENT}{}\n", PATS[0])).unwrap();
-    let mut store = Store::in_memory().unwrap();
-    let k = store.load("p", &env).unwrap();
-    let pats = load_principals(&store, k, &env).unwrap();
-    let cs = ContentSchema::new(&store.env(k).unwrap().schema).unwrap();
-    let v = cs
-        .validate("{ posts { documentInStages { id } } }", None, None)
-        .unwrap();
-    let got = execute_query(
-        &store,
-        k,
-        &Principal::Pat(pats[0].id.clone()),
-        &v,
-        None,
-        None,
-    );
-    assert!(
-        matches!(&got, Err(ReadError::Unsupported(n)) if n == "documentInStages"),
-        "{got:?}"
-    );
-}

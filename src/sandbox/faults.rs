@@ -94,7 +94,7 @@ faults! {
     /// A document whose grant condition fails in its served locale is tried in the next
     /// requested locale.
     LocaleFallbackOnCondition = "locale-fallback-on-condition", Grants, "READ-2",
-        "an entry failing a grant condition in its first present locale falls back to the next requested locale";
+        "an entry hidden in its first present locale (a grant condition failing there) is served in the next requested locale where it is visible";
 
     // --- conditions and where filters ----------------------------------------------------
     /// `f_not: x` is also true on a null value.
@@ -108,7 +108,7 @@ faults! {
         "`NOT: [a, b]` is read as none-of (¬a ∧ ¬b) instead of not-all (¬(a ∧ b))";
     /// SQL three-valued logic: `NOT` of a leaf on a null value is null, so false.
     ThreeValuedNulls = "three-valued-nulls", Filters, "WHERE-1",
-        "leaves are not collapsed to 0/1: NOT, _every and _none over a null value are false (SQL three-valued logic)";
+        "leaves are not collapsed to 0/1 (SQL three-valued logic): NOT of a leaf on a null value is false, and _every ignores related entries where its filter is null";
     /// Relation filters follow a link to the related entry's document in any stage.
     RelationFilterAnyStage = "relation-filter-any-stage", Filters, "DATA-4",
         "relation filters follow links to the related entry in any stage, not only the document's own";
@@ -119,19 +119,19 @@ faults! {
         "the gcms-stage header beats the root field's stage argument";
     /// `first`/`skip` are applied before the permission filter.
     PaginateBeforeFilter = "paginate-before-filter", Reads, "READ-3",
-        "pagination is applied before permission filtering, so pages come back short";
+        "first/skip are applied before permission filtering (root lists, edges and relation lists), so pages come back short";
     /// `aggregate.count` ignores grant conditions.
     CountIgnoresConditions = "count-ignores-conditions", Reads, "READ-5",
         "aggregate.count counts entries that grant conditions hide";
     /// Relation fields ignore the related model's READ grants.
     RelationIgnoresGrants = "relation-ignores-grants", Reads, "READ-6",
-        "relation fields ignore the related model's READ grants (no 403, no filtering)";
+        "relation fields ignore the related model's READ grants: no READ-6 check (no 403) and every related entry present in the locales shows";
     /// Relation fields read related entries in the default locale, not the inherited list.
     RelationLocaleReset = "relation-locale-reset", Reads, "CTX-4",
         "relation fields read related entries in the default locale instead of the parent's locale list";
     /// `documentInStages` returns documents of stages no grant covers.
     DocumentInStagesLeak = "document-in-stages-leak", Reads, "READ-7",
-        "documentInStages returns the entry's documents in stages the principal cannot read";
+        "documentInStages judges every stage by the grants of the parent's stage, returning documents in stages the principal cannot read";
     /// `post(where: {id})` returns an entry that grant conditions hide.
     SingleIgnoresConditions = "single-ignores-conditions", Reads, "READ-4",
         "a single-entry query by id returns the entry even when grant conditions hide it";

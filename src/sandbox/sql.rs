@@ -40,6 +40,15 @@
 //!
 //! Subquery aliases are `_l{n}` and `_r{n}`; the caller's alias must be an api id-like name
 //! (a letter first), so it never collides with them.
+//!
+//! # Faults
+//!
+//! [`compile_with`] takes the store's [`Faults`]; each filter fault changes one rule above:
+//! `three-valued-nulls` leaves leaves uncollapsed (no `COALESCE`), `not-matches-null` compiles
+//! `f_not: x` to `v IS NOT ?`, `contains-case-insensitive` compiles `_contains` to `LIKE`,
+//! `not-as-not-any` joins `NOT`'s list with `OR`, `relation-filter-any-stage` drops the
+//! same-stage condition of the related document's join. [`compile`] is the faithful compiler;
+//! [`select_ids`] and [`select_ids_served`] use the store's faults.
 
 use rusqlite::types::Value as SqlValue;
 
@@ -48,6 +57,7 @@ use crate::model::condition::ast::{
 };
 use crate::model::project::{FieldKind, Model, ModelIdx, Schema, SystemField};
 use crate::model::value::Value;
+use crate::sandbox::faults::{Fault, Faults};
 use crate::sandbox::store::{field_column, quote, sql_value, EnvKey, Store, StoreError};
 
 /// Why a [`Where`] could not be compiled (it does not fit the schema it is compiled against).
@@ -100,13 +110,29 @@ fn is_alias(s: &str) -> bool {
 }
 
 /// Compiles `w` (a filter over model `w.model`) into a boolean expression on the `doc` row
-/// aliased `alias` of environment `env`, reading localized fields in `locale`.
+/// aliased `alias` of environment `env`, reading localized fields in `locale`, faithfully (no
+/// fault; see [`compile_with`]).
 pub fn compile(
     env: EnvKey,
     schema: &Schema,
     w: &Where,
     alias: &str,
     locale: &LocaleSql,
+) -> Result<Compiled, CompileError> {
+    compile_with(env, schema, w, alias, locale, Faults::NONE)
+}
+
+/// [`compile`] with the filter faults of `faults` switched on (pass
+/// [`Store::faults`](crate::sandbox::store::Store::faults)): `not-matches-null`,
+/// `contains-case-insensitive`, `not-as-not-any`, `three-valued-nulls` and
+/// `relation-filter-any-stage` each change one rule of the scheme above.
+pub fn compile_with(
+    env: EnvKey,
+    schema: &Schema,
+    w: &Where,
+    alias: &str,
+    locale: &LocaleSql,
+    faults: Faults,
 ) -> Result<Compiled, CompileError> {
     if !is_alias(alias) {
         return Err(CompileError::Alias(alias.to_string()));
@@ -117,6 +143,7 @@ pub fn compile(
         locale,
         params: Vec::new(),
         next_alias: 0,
+        faults,
     };
     let sql = c.filter(w, &quote(alias))?;
     Ok(Compiled {
@@ -177,9 +204,20 @@ struct Compiler<'a> {
     locale: &'a LocaleSql,
     params: Vec<SqlValue>,
     next_alias: usize,
+    faults: Faults,
 }
 
 impl Compiler<'_> {
+    /// A leaf's comparison collapsed to 0/1 (WHERE-1); left three-valued under fault
+    /// `three-valued-nulls`, so that `NOT` of a leaf on a null value stays NULL (false).
+    fn collapse(&self, cmp: String) -> String {
+        if self.faults.has(Fault::ThreeValuedNulls) {
+            format!("({cmp})")
+        } else {
+            format!("COALESCE({cmp}, 0)")
+        }
+    }
+
     fn bind(&mut self, v: SqlValue) -> &'static str {
         self.params.push(v);
         "?"
@@ -207,9 +245,17 @@ impl Compiler<'_> {
         } else {
             inner
         };
+        // DATA-4: the related document in the link's own stage. Fault
+        // `relation-filter-any-stage` drops that join condition, so a link reaches the related
+        // entry's document in any stage (and a dangling link counts).
+        let same_stage = if self.faults.has(Fault::RelationFilterAnyStage) {
+            String::new()
+        } else {
+            format!(" AND {r}.\"stage\" = {l}.\"stage\"")
+        };
         Ok(format!(
-            "(SELECT 1 FROM {link} {l} JOIN {doc} {r} ON {r}.\"entry_id\" = {l}.\"{far}\" \
-             AND {r}.\"stage\" = {l}.\"stage\" WHERE {l}.\"{near}\" = {alias}.\"entry_id\" \
+            "(SELECT 1 FROM {link} {l} JOIN {doc} {r} ON {r}.\"entry_id\" = {l}.\"{far}\"{same_stage} \
+             WHERE {l}.\"{near}\" = {alias}.\"entry_id\" \
              AND {l}.\"stage\" = {alias}.\"stage\" AND {inner})"
         ))
     }
@@ -254,7 +300,15 @@ impl Compiler<'_> {
             Clause::Or(ws) | Clause::Not(ws) if ws.is_empty() => Ok("0".into()),
             Clause::And(ws) => self.all(ws, alias, " AND "),
             Clause::Or(ws) => self.all(ws, alias, " OR "),
-            Clause::Not(ws) => Ok(format!("(NOT {})", self.all(ws, alias, " AND ")?)),
+            Clause::Not(ws) => {
+                // NOT is not-all; fault `not-as-not-any` reads it as none-of.
+                let joiner = if self.faults.has(Fault::NotAsNotAny) {
+                    " OR "
+                } else {
+                    " AND "
+                };
+                Ok(format!("(NOT {})", self.all(ws, alias, joiner)?))
+            }
             Clause::Field { field, op, operand } => self.leaf(model, field, *op, operand, alias),
             Clause::Single { field, filter, .. } => {
                 let (sub, _) = self.owned(model, *field, false, filter, alias)?;
@@ -436,8 +490,18 @@ impl Compiler<'_> {
                 match (op, x) {
                     (Op::Eq, Value::Null) => format!("({v} IS NULL)"),
                     (_, Value::Null) => format!("({v} IS NOT NULL)"),
-                    (Op::Eq, x) => format!("COALESCE({v} = {}, 0)", self.bind(sql_value(&x))),
-                    (_, x) => format!("COALESCE({v} <> {}, 0)", self.bind(sql_value(&x))),
+                    (Op::Eq, x) => {
+                        let cmp = format!("{v} = {}", self.bind(sql_value(&x)));
+                        self.collapse(cmp)
+                    }
+                    (_, x) if self.faults.has(Fault::NotMatchesNull) => {
+                        // The bug: `IS NOT` is true on a null value.
+                        format!("({v} IS NOT {})", self.bind(sql_value(&x)))
+                    }
+                    (_, x) => {
+                        let cmp = format!("{v} <> {}", self.bind(sql_value(&x)));
+                        self.collapse(cmp)
+                    }
                 }
             }
             Op::In | Op::NotIn => {
@@ -456,7 +520,7 @@ impl Compiler<'_> {
                     _ => {
                         let marks: Vec<&str> = xs.iter().map(|x| self.bind(sql_value(x))).collect();
                         let not = if op == Op::NotIn { "NOT " } else { "" };
-                        format!("COALESCE({v} {not}IN ({}), 0)", marks.join(", "))
+                        self.collapse(format!("{v} {not}IN ({})", marks.join(", ")))
                     }
                 }
             }
@@ -468,7 +532,8 @@ impl Compiler<'_> {
                     Op::Gt => ">",
                     _ => ">=",
                 };
-                format!("COALESCE({v} {cmp} {}, 0)", self.bind(sql_value(&x)))
+                let cmp = format!("{v} {cmp} {}", self.bind(sql_value(&x)));
+                self.collapse(cmp)
             }
             Op::Contains
             | Op::NotContains
@@ -492,34 +557,40 @@ impl Compiler<'_> {
                 let n = i64::try_from(s.chars().count()).unwrap_or(i64::MAX);
                 let (eq, ne) = ("=", "<>");
                 let rel = if negated { ne } else { eq };
-                match op {
+                let cmp = match op {
+                    Op::Contains | Op::NotContains
+                        if self.faults.has(Fault::ContainsCaseInsensitive) =>
+                    {
+                        // The bug: LIKE folds ASCII case and reads `%` and `_` as wildcards.
+                        let not = if negated { "NOT " } else { "" };
+                        let x = self.bind(SqlValue::Text(s));
+                        format!("{v} {not}LIKE '%' || {x} || '%'")
+                    }
                     Op::Contains | Op::NotContains => {
                         let cmp = if negated { "= 0" } else { "> 0" };
-                        format!(
-                            "COALESCE(instr({v}, {}) {cmp}, 0)",
-                            self.bind(SqlValue::Text(s))
-                        )
+                        format!("instr({v}, {}) {cmp}", self.bind(SqlValue::Text(s)))
                     }
                     Op::StartsWith | Op::NotStartsWith => {
                         let n = self.bind(SqlValue::Integer(n));
                         let x = self.bind(SqlValue::Text(s));
-                        format!("COALESCE(substr({v}, 1, {n}) {rel} {x}, 0)")
+                        format!("substr({v}, 1, {n}) {rel} {x}")
                     }
                     _ => {
                         let n = self.bind(SqlValue::Integer(-n));
                         let x = self.bind(SqlValue::Text(s));
-                        format!("COALESCE(substr({v}, {n}) {rel} {x}, 0)")
+                        format!("substr({v}, {n}) {rel} {x}")
                     }
-                }
+                };
+                self.collapse(cmp)
             }
         };
         Ok(sql)
     }
 }
 
-/// Runs `w` over the documents of its model in `stage`, reading localized fields in `locale`:
-/// the matching entry ids in creation order (`SELECT entry_id FROM doc d WHERE d.stage = ? AND
-/// <expr>`).
+/// Runs `w` (compiled with the store's faults) over the documents of its model in `stage`,
+/// reading localized fields in `locale`: the matching entry ids in creation order
+/// (`SELECT entry_id FROM doc d WHERE d.stage = ? AND <expr>`).
 pub fn select_ids(
     store: &Store,
     env: EnvKey,
@@ -529,7 +600,7 @@ pub fn select_ids(
 ) -> Result<Vec<String>, SelectError> {
     let schema = &store.env(env)?.schema;
     let m = model_of(schema, w.model)?;
-    let c = compile(env, schema, w, "d", locale)?;
+    let c = compile_with(env, schema, w, "d", locale, store.faults())?;
     let sql = format!(
         "SELECT \"d\".\"entry_id\" FROM {} \"d\" WHERE \"d\".\"stage\" = ? AND {} \
          ORDER BY \"d\".\"creation_order\"",
@@ -554,7 +625,7 @@ pub fn select_ids_served(
     let schema = &store.env(env)?.schema;
     let m = model_of(schema, w.model)?;
     let locale = served_locale(env, schema, w.model, "d", locales)?;
-    let c = compile(env, schema, w, "d", &locale)?;
+    let c = compile_with(env, schema, w, "d", &locale, store.faults())?;
     let (served, served_params) = match &locale {
         LocaleSql::Bound(l) => ("?".to_string(), vec![SqlValue::Text(l.clone())]),
         LocaleSql::Expr { sql, params } => (sql.clone(), params.clone()),

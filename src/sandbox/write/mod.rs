@@ -56,7 +56,7 @@ use crate::model::project::{LocaleIdx, ModelIdx, Schema, DRAFT};
 use crate::op::FailedAction;
 use crate::sandbox::faults::Fault;
 use crate::sandbox::principals::{Principal, PrincipalError};
-use crate::sandbox::read::{read_back, ReadError};
+use crate::sandbox::read::{read_back, validate_selection, ReadError};
 use crate::sandbox::schema::{OperationKind, Validated};
 use crate::sandbox::sql::CompileError;
 use crate::sandbox::store::{EnvKey, Store, StoreError};
@@ -143,7 +143,20 @@ pub fn execute_mutation(
     // ERR-1 step 5 for every field before any permission check.
     let mut roots = Vec::with_capacity(validated.fields.len());
     for f in &validated.fields {
-        roots.push(plan::root(schema, f).map_err(WriteError::Invalid)?);
+        let root = plan::root(schema, f).map_err(WriteError::Invalid)?;
+        if let RootPlan::Field(p) = &root {
+            // The result selection's own step-5 checks (relation `where`, paging, locales).
+            let model = schema
+                .models
+                .get(p.model)
+                .ok_or_else(|| WriteError::Corrupt(format!("model #{}", p.model)))?;
+            match validate_selection(store, env, &model.api_id, &f.selection) {
+                Ok(()) => {}
+                Err(ReadError::Invalid(m)) => return Err(WriteError::Invalid(m)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        roots.push(root);
     }
     let grants = Grants::fetch(store, env, principal, schema)?;
     let cx = Cx {

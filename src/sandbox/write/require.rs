@@ -20,7 +20,7 @@ use crate::model::project::{FieldKind, LocaleIdx, ModelIdx, Schema, DRAFT};
 use crate::op::FailedAction;
 use crate::sandbox::faults::Fault;
 use crate::sandbox::principals::{acting_grants, Principal};
-use crate::sandbox::sql::{compile, LocaleSql};
+use crate::sandbox::sql::{compile_with, LocaleSql};
 use crate::sandbox::store::{field_column, quote, EnvKey, Store};
 
 use super::{Cx, WriteError};
@@ -271,7 +271,14 @@ impl Cx<'_> {
             format!("(SELECT {} FROM {table})", cols.join(", "))
         };
         let default = self.schema.default_locale().to_string();
-        let c = compile(self.env, self.schema, w, "d", &LocaleSql::Bound(default))?;
+        let c = compile_with(
+            self.env,
+            self.schema,
+            w,
+            "d",
+            &LocaleSql::Bound(default),
+            self.store.faults(),
+        )?;
         let sql = format!(
             "SELECT EXISTS (SELECT 1 FROM {source} \"d\" WHERE \"d\".\"entry_id\" = ? \
              AND \"d\".\"stage\" = ? AND ({}))",

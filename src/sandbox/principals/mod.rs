@@ -35,22 +35,34 @@
 //! boolean expression over a document row: the served locale L (the first requested locale the
 //! document has, or the first requested one for a model without localized fields) must exist,
 //! and some enabled READ grant whose model and stage list cover (model, stage) must have L in its
-//! locale list (or no list) and a condition that holds in L (compiled by [`sql::compile`]). The
-//! grants' model and stage scopes are decided when compiling; only locale coverage and conditions
-//! are left to SQL. [`covered`] is READ-1's and READ-6's test (some requested locale covered,
-//! conditions aside).
+//! locale list (or no list) and a condition that holds in L (compiled by
+//! [`sql::compile_with`](crate::sandbox::sql::compile_with) with the store's faults). The grants'
+//! model and stage scopes are decided when compiling; only locale coverage and conditions are
+//! left to SQL. [`visibility`] asks the same question with
+//! options (conditions left out, for faults of the read executor). [`covered`] is READ-1's and
+//! READ-6's test (some requested locale covered, conditions aside).
+//!
+//! Reads and writes take a principal's grants from one place, [`acting_grants`]. Visibility
+//! questions only read; inside a caller's transaction (a mutation reading its result back)
+//! they run in that transaction.
+//!
+//! # Faults
+//!
+//! The grant faults live here: `disabled-grants-honoured`, `public-adds-to-pat`,
+//! `grant-locales-ignored` and `empty-stages-mean-all` in the grants a request acts with,
+//! `pat-default-stage-ignored` in [`default_stage`], `locale-fallback-on-condition` in
+//! [`visibility`]'s served locale.
 //!
 //! The knobs this follows are those of the default profile: `pat_default_stage` `PUBLISHED`,
 //! `pat_default_grant` READ on everything, `unlocalized_locales` on.
 
-use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::model::condition::{parse_condition, Limits};
 use crate::model::grant::{Action, GrantSpec};
 use crate::model::project::{Schema, PUBLISHED};
 use crate::sandbox::faults::{Fault, Faults};
-use crate::sandbox::sql::{self, served_locale, CompileError, Compiled, LocaleSql};
+use crate::sandbox::sql::CompileError;
 use crate::sandbox::store::{quote, EnvKey, Store, StoreError};
 use crate::sandbox::token::new_jti;
 
@@ -248,21 +260,22 @@ fn ensure(conn: &Connection, env: EnvKey) -> Result<(), PrincipalError> {
 }
 
 /// Runs `f` in one transaction on the store's connection, after making sure the tables exist;
-/// commits on success, rolls back otherwise. Inside a transaction the caller already holds (a
-/// mutation being executed, [`sandbox::write`](crate::sandbox::write)), `f` takes part in it,
-/// as SQLite refuses to begin a nested one.
+/// commits on success, rolls back otherwise. When the connection is already inside a
+/// transaction (not in autocommit mode), `f` runs in that one instead.
 fn in_tx<T>(
     store: &Store,
     env: EnvKey,
     f: impl FnOnce(&Connection, &Schema) -> Result<T, PrincipalError>,
 ) -> Result<T, PrincipalError> {
     let schema = &store.env(env)?.schema;
-    if !store.conn().is_autocommit() {
-        ensure(store.conn(), env)?;
-        return f(store.conn(), schema);
+    let conn = store.conn();
+    if !conn.is_autocommit() {
+        // Inside a caller's transaction (a mutation reading its result back, WRITE-7): run in
+        // it; the caller commits or rolls back.
+        ensure(conn, env)?;
+        return f(conn, schema);
     }
-    let tx = store
-        .conn()
+    let tx = conn
         .unchecked_transaction()
         .map_err(sql_err("starting a transaction"))?;
     ensure(&tx, env)?;
@@ -466,12 +479,25 @@ pub fn set_default_stage(
 }
 
 /// A principal's default stage (CTX-1): the public default stage, or the PAT's `defaults.stage`.
+/// Fault `pat-default-stage-ignored` answers the public default stage for a PAT too.
 pub fn default_stage(
     store: &Store,
     env: EnvKey,
     principal: &Principal,
 ) -> Result<String, PrincipalError> {
-    in_tx(store, env, |conn, _| match principal {
+    let faults = store.faults();
+    in_tx(store, env, |conn, _| {
+        default_stage_in(conn, env, principal, faults)
+    })
+}
+
+fn default_stage_in(
+    conn: &Connection,
+    env: EnvKey,
+    principal: &Principal,
+    faults: Faults,
+) -> Result<String, PrincipalError> {
+    match principal {
         Principal::Public => conn
             .query_row(
                 &format!("SELECT \"default_stage\" FROM {}", public_table(env)),
@@ -479,8 +505,15 @@ pub fn default_stage(
                 |r| r.get(0),
             )
             .map_err(sql_err("reading the public default stage")),
-        Principal::Pat(id) => Ok(live_pat(conn, env, id)?.default_stage),
-    })
+        Principal::Pat(id) => {
+            let pat = live_pat(conn, env, id)?;
+            if faults.has(Fault::PatDefaultStageIgnored) {
+                // The bug: the PAT's own default is never consulted.
+                return default_stage_in(conn, env, &Principal::Public, Faults::NONE);
+            }
+            Ok(pat.default_stage)
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -803,625 +836,11 @@ pub fn load_principals(
     })
 }
 
-// ---------------------------------------------------------------------------------------------
-// Visibility
+mod visibility;
 
-/// The grants a request by `principal` acts with for `action`: its enabled grants of that action
-/// (PERM-1), in creation order; only its own (AUTH-1: public grants never apply to a PAT). A PAT
-/// that does not exist or is revoked holds nothing. Faults `disabled-grants-honoured` and
-/// `public-adds-to-pat` change this set, for reads and writes alike.
-fn acting_grants_in(
-    conn: &Connection,
-    env: EnvKey,
-    faults: Faults,
-    principal: &Principal,
-    action: Action,
-) -> Result<Vec<GrantSpec>, PrincipalError> {
-    let mut grants = match grants_in(conn, env, principal) {
-        Ok(g) => g,
-        Err(PrincipalError::UnknownPat(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    if faults.has(Fault::PublicAddsToPat) && *principal != Principal::Public {
-        grants.extend(grants_in(conn, env, &Principal::Public)?);
-    }
-    let honour_disabled = faults.has(Fault::DisabledGrantsHonoured);
-    Ok(grants
-        .into_iter()
-        .map(|g| g.spec)
-        .filter(|g| g.action == action && (g.enabled || honour_disabled))
-        .collect())
-}
-
-/// The grants a request by `principal` acts with for `action` (see the module docs): enabled
-/// (PERM-1), the principal's own (AUTH-1), in creation order. Readers and writers both take
-/// their grants from here.
-pub fn acting_grants(
-    store: &Store,
-    env: EnvKey,
-    principal: &Principal,
-    action: Action,
-) -> Result<Vec<GrantSpec>, PrincipalError> {
-    let faults = store.faults();
-    in_tx(store, env, |conn, _| {
-        acting_grants_in(conn, env, faults, principal, action)
-    })
-}
-
-/// The principal's enabled READ grants whose model and stage list cover (`model`, `stage`)
-/// (PERM-1, PERM-2; `[]` covers nothing).
-fn read_grants(
-    conn: &Connection,
-    env: EnvKey,
-    faults: Faults,
-    principal: &Principal,
-    model: &str,
-    stage: &str,
-) -> Result<Vec<GrantSpec>, PrincipalError> {
-    let grants = acting_grants_in(conn, env, faults, principal, Action::Read)?;
-    Ok(grants
-        .into_iter()
-        .filter(|g| {
-            g.model.as_deref().is_none_or(|m| m == model)
-                && g.stages
-                    .as_ref()
-                    .is_none_or(|s| s.iter().any(|x| x == stage))
-        })
-        .collect())
-}
-
-/// READ-2 as SQL for one (principal, model, stage, requested locales).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Visibility {
-    /// True (1) exactly when the document row is visible; never NULL.
-    pub visible: Compiled,
-    /// The locale the row is served in (NULL when it has none of the requested locales).
-    pub served: Compiled,
-}
-
-/// READ-2 compiled: over the `doc` row aliased `alias` of `model` in `stage` (the caller
-/// restricts the rows to `stage`), `visible` is true exactly when the document is visible to
-/// `principal` for the requested `locales` (in preference order), and `served` is the locale it
-/// is served in. For example:
-/// `SELECT d.entry_id, <served> FROM doc d WHERE d.stage = ? AND <visible> AND <where>`, binding
-/// in textual order `served.params`, the stage, `visible.params`, then the request's parameters.
-/// `<where>` should read localized fields in the served locale too: compile it with
-/// [`sql::served_locale`] for the same `alias` and `locales`.
-///
-/// A PAT that does not exist or is revoked holds no grant: `visible` is `0`.
-pub fn visible_predicate(
-    store: &Store,
-    env: EnvKey,
-    principal: &Principal,
-    model: &str,
-    stage: &str,
-    locales: &[String],
-    alias: &str,
-) -> Result<Visibility, PrincipalError> {
-    let schema = &store.env(env)?.schema;
-    let m = schema
-        .model(model)
-        .ok_or_else(|| PrincipalError::UnknownModel(model.to_string()))?;
-    let faults = store.faults();
-    let grants = in_tx(store, env, |conn, _| {
-        read_grants(conn, env, faults, principal, model, stage)
-    })?;
-    let locale = served_locale(env, schema, m, alias, locales)?;
-    let served = match &locale {
-        LocaleSql::Bound(l) => Compiled {
-            sql: "?".into(),
-            params: vec![SqlValue::Text(l.clone())],
-        },
-        LocaleSql::Expr { sql, params } => Compiled {
-            sql: format!("({sql})"),
-            params: params.clone(),
-        },
-    };
-    let mut alternatives = Vec::new();
-    let mut params = Vec::new();
-    for g in &grants {
-        let mut parts = Vec::new();
-        if let Some(list) = &g.locales {
-            match &locale {
-                LocaleSql::Bound(l) => {
-                    if !list.contains(l) {
-                        continue;
-                    }
-                }
-                LocaleSql::Expr { .. } => {
-                    if list.is_empty() {
-                        continue;
-                    }
-                    let marks = vec!["?"; list.len()].join(", ");
-                    parts.push(format!("COALESCE({} IN ({marks}), 0)", served.sql));
-                    params.extend(served.params.iter().cloned());
-                    params.extend(list.iter().map(|l| SqlValue::Text(l.clone())));
-                }
-            }
-        }
-        if let Some(text) = &g.condition {
-            let w = parse_condition(schema, m, text, &STORED)
-                .map_err(|e| PrincipalError::Corrupt(format!("stored condition {text:?}: {e}")))?;
-            let c = sql::compile(env, schema, &w, alias, &locale)?;
-            parts.push(format!("({})", c.sql));
-            params.extend(c.params);
-        }
-        if parts.is_empty() {
-            // A grant without locale list or condition covers every present document.
-            alternatives.clear();
-            params.clear();
-            alternatives.push("1".to_string());
-            break;
-        }
-        alternatives.push(parts.join(" AND "));
-    }
-    let visible = if alternatives.is_empty() || locales.is_empty() {
-        Compiled {
-            sql: "0".into(),
-            params: Vec::new(),
-        }
-    } else {
-        let mut all = served.params.clone();
-        all.extend(params);
-        Compiled {
-            sql: format!(
-                "({} IS NOT NULL AND ({}))",
-                served.sql,
-                alternatives
-                    .iter()
-                    .map(|a| format!("({a})"))
-                    .collect::<Vec<_>>()
-                    .join(" OR ")
-            ),
-            params: all,
-        }
-    };
-    Ok(Visibility { visible, served })
-}
-
-/// READ-1's and READ-6's coverage test: does some enabled READ grant of `principal` cover
-/// (`model`, `stage`, L) for some L in `locales`, conditions aside? (With no locale requested,
-/// nothing is covered.)
-pub fn covered(
-    store: &Store,
-    env: EnvKey,
-    principal: &Principal,
-    model: &str,
-    stage: &str,
-    locales: &[String],
-) -> Result<bool, PrincipalError> {
-    let schema = &store.env(env)?.schema;
-    if schema.model(model).is_none() {
-        return Err(PrincipalError::UnknownModel(model.to_string()));
-    }
-    let faults = store.faults();
-    let grants = in_tx(store, env, |conn, _| {
-        read_grants(conn, env, faults, principal, model, stage)
-    })?;
-    Ok(grants.iter().any(|g| match &g.locales {
-        None => !locales.is_empty(),
-        Some(list) => locales.iter().any(|l| list.contains(l)),
-    }))
-}
+pub use visibility::{
+    acting_grants, covered, visibility, visible_predicate, Visibility, VisibilityQuery,
+};
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-    use super::*;
-    use crate::model::spec::EnvSpec;
-
-    const ENV: &str = r#"
-stages: [QA]
-locales: [en, de]
-models:
-  - name: Post
-    fields:
-      - {name: title, type: String, localized: true}
-      - {name: views, type: Int}
-  - name: Author
-    fields: [{name: name, type: String}]
-entries:
-  - {model: Post, id: p1, data: {title: a, views: 1}, localizations: {de: {title: b}}, publish: [PUBLISHED]}
-  - {model: Post, id: p2, data: {title: c, views: 2}}
-  - {model: Author, id: a1, data: {name: x}}
-"#;
-
-    fn setup() -> (Store, EnvKey) {
-        let env: EnvSpec = serde_yaml_ng::from_str(ENV).unwrap();
-        let mut s = Store::in_memory().unwrap();
-        let k = s.load("p", &env).unwrap();
-        (s, k)
-    }
-
-    fn read() -> GrantSpec {
-        serde_yaml_ng::from_str("{action: READ}").unwrap()
-    }
-
-    fn grant(yaml: &str) -> GrantSpec {
-        serde_yaml_ng::from_str(yaml).unwrap()
-    }
-
-    fn strs(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
-    /// The (id, served locale) pairs visible in `stage`.
-    fn visible(
-        s: &Store,
-        k: EnvKey,
-        p: &Principal,
-        model: &str,
-        stage: &str,
-        locales: &[&str],
-    ) -> Vec<(String, String)> {
-        let v = visible_predicate(s, k, p, model, stage, &strs(locales), "d").unwrap();
-        let sql = format!(
-            "SELECT d.entry_id, {} FROM {} d WHERE d.stage = ? AND {} ORDER BY d.creation_order",
-            v.served.sql,
-            k.doc_table(model),
-            v.visible.sql
-        );
-        let mut params = v.served.params.clone();
-        params.push(SqlValue::Text(stage.into()));
-        params.extend(v.visible.params);
-        let mut st = s.conn().prepare(&sql).unwrap();
-        st.query_map(rusqlite::params_from_iter(params.iter()), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap()
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .unwrap()
-    }
-
-    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn a_new_pat_holds_the_default_read_grant() {
-        let (s, k) = setup();
-        let pat = create_pat(&s, k, "t", None).unwrap();
-        assert_eq!(pat.default_stage, "PUBLISHED");
-        assert!(pat.id.starts_with('c') && pat.id.len() == 25);
-        let p = Principal::Pat(pat.id.clone());
-        let g = list_grants(&s, k, &p).unwrap();
-        assert_eq!(g.len(), 1);
-        let mut expected = read();
-        expected.id = Some(g[0].id.clone());
-        assert_eq!(g[0].spec, expected);
-        assert!(is_live(&s, k, &pat.jti).unwrap());
-        assert_eq!(default_stage(&s, k, &p).unwrap(), "PUBLISHED");
-        for stage in ["DRAFT", "PUBLISHED", "QA"] {
-            assert!(covered(&s, k, &p, "Author", stage, &strs(&["de"])).unwrap());
-        }
-        assert_eq!(
-            visible(&s, k, &p, "Post", "DRAFT", &["de", "en"]),
-            pairs(&[("p1", "de"), ("p2", "en")])
-        );
-        let qa = create_pat(&s, k, "q", Some("QA")).unwrap();
-        assert_eq!(qa.default_stage, "QA");
-        assert!(matches!(
-            create_pat(&s, k, "x", Some("draft")),
-            Err(PrincipalError::UnknownStage(_))
-        ));
-    }
-
-    #[test]
-    fn deleting_a_pat_revokes_its_jti() {
-        let (s, k) = setup();
-        let pat = create_pat(&s, k, "t", None).unwrap();
-        let p = Principal::Pat(pat.id.clone());
-        delete_pat(&s, k, &pat.id).unwrap();
-        assert!(!is_live(&s, k, &pat.jti).unwrap());
-        assert!(pat_by_jti(&s, k, &pat.jti).unwrap().unwrap().revoked);
-        assert!(!is_live(&s, k, "no-such-jti").unwrap());
-        assert!(!covered(&s, k, &p, "Post", "DRAFT", &strs(&["en"])).unwrap());
-        assert!(visible(&s, k, &p, "Post", "DRAFT", &["en"]).is_empty());
-        assert!(matches!(
-            delete_pat(&s, k, &pat.id),
-            Err(PrincipalError::UnknownPat(_))
-        ));
-        assert!(matches!(
-            create_grant(&s, k, &p, &read()),
-            Err(PrincipalError::UnknownPat(_))
-        ));
-        assert!(matches!(
-            set_default_stage(&s, k, &p, "DRAFT"),
-            Err(PrincipalError::UnknownPat(_))
-        ));
-        // A PAT of another environment is not live here.
-        let mut s2 = s;
-        let other: EnvSpec = serde_yaml_ng::from_str("{name: staging}").unwrap();
-        let k2 = s2.load("p", &other).unwrap();
-        let q = create_pat(&s2, k, "q", None).unwrap();
-        assert!(!is_live(&s2, k2, &q.jti).unwrap());
-        assert!(is_live(&s2, k, &q.jti).unwrap());
-    }
-
-    #[test]
-    fn grants_are_created_enabled_disabled_and_deleted_at_once() {
-        let (s, k) = setup();
-        let p = Principal::Public;
-        assert!(list_grants(&s, k, &p).unwrap().is_empty(), "PERM-5: none");
-        assert!(!covered(&s, k, &p, "Post", "PUBLISHED", &strs(&["en"])).unwrap());
-        let id = create_grant(&s, k, &p, &grant("{action: READ, model: Post}")).unwrap();
-        assert!(covered(&s, k, &p, "Post", "PUBLISHED", &strs(&["en"])).unwrap());
-        assert!(!covered(&s, k, &p, "Author", "PUBLISHED", &strs(&["en"])).unwrap());
-        set_grant_enabled(&s, k, &id, false).unwrap();
-        assert!(!list_grants(&s, k, &p).unwrap()[0].spec.enabled);
-        assert!(!covered(&s, k, &p, "Post", "PUBLISHED", &strs(&["en"])).unwrap());
-        assert!(visible(&s, k, &p, "Post", "PUBLISHED", &["en"]).is_empty());
-        set_grant_enabled(&s, k, &id, true).unwrap();
-        assert_eq!(
-            visible(&s, k, &p, "Post", "PUBLISHED", &["en"]),
-            pairs(&[("p1", "en")])
-        );
-        delete_grant(&s, k, &id).unwrap();
-        assert!(list_grants(&s, k, &p).unwrap().is_empty());
-        assert!(matches!(
-            delete_grant(&s, k, &id),
-            Err(PrincipalError::UnknownGrant(_))
-        ));
-        assert!(matches!(
-            set_grant_enabled(&s, k, "nope", true),
-            Err(PrincipalError::UnknownGrant(_))
-        ));
-        let disabled = create_grant(&s, k, &p, &grant("{action: READ, enabled: false}")).unwrap();
-        assert!(!list_grants(&s, k, &p).unwrap()[0].spec.enabled);
-        assert!(!covered(&s, k, &p, "Post", "DRAFT", &strs(&["en"])).unwrap());
-        delete_grant(&s, k, &disabled).unwrap();
-        // A given id is kept, and refused when used again.
-        let given = create_grant(&s, k, &p, &grant("{id: g1, action: CREATE}")).unwrap();
-        assert_eq!(given, "g1");
-        assert!(matches!(
-            create_grant(&s, k, &p, &grant("{id: g1, action: READ}")),
-            Err(PrincipalError::Refused(Refusal::DuplicateId(_)))
-        ));
-        // Default stages.
-        assert_eq!(default_stage(&s, k, &p).unwrap(), "PUBLISHED");
-        set_default_stage(&s, k, &p, "QA").unwrap();
-        assert_eq!(default_stage(&s, k, &p).unwrap(), "QA");
-        assert!(matches!(
-            set_default_stage(&s, k, &p, "NOPE"),
-            Err(PrincipalError::UnknownStage(_))
-        ));
-    }
-
-    #[test]
-    fn perm_4_refusals_create_nothing() {
-        let (s, k) = setup();
-        let p = Principal::Public;
-        type Is = fn(&Refusal) -> bool;
-        let cases: &[(&str, Is)] = &[
-            (r#"{action: READ, model: Post, condition: ""}"#, |r| {
-                matches!(r, Refusal::Condition(_))
-            }),
-            (r#"{action: READ, model: Post, condition: "null"}"#, |r| {
-                matches!(r, Refusal::Condition(_))
-            }),
-            (r#"{action: READ, model: Post, condition: "[]"}"#, |r| {
-                matches!(r, Refusal::Condition(_))
-            }),
-            (r#"{action: READ, model: Post, condition: "{} {}"}"#, |r| {
-                matches!(r, Refusal::Condition(_))
-            }),
-            (
-                r#"{action: READ, model: Post, condition: '{"nope": 1}'}"#,
-                |r| matches!(r, Refusal::Condition(_)),
-            ),
-            (
-                r#"{action: READ, model: Post, condition: '{"views": 1, "views": 2}'}"#,
-                |r| matches!(r, Refusal::Condition(_)),
-            ),
-            (
-                r#"{action: READ, model: Post, condition: '{"views_lt": null}'}"#,
-                |r| matches!(r, Refusal::Condition(_)),
-            ),
-            (
-                r#"{action: READ, model: Post, condition: '{"views": 1.5}'}"#,
-                |r| matches!(r, Refusal::Condition(_)),
-            ),
-            (r#"{action: UPDATE, condition: "{}"}"#, |r| {
-                matches!(r, Refusal::ConditionWithoutModel)
-            }),
-            (r#"{action: READ, model: Comment}"#, |r| {
-                matches!(r, Refusal::UnknownModel(_))
-            }),
-            (r#"{action: READ, stages: [DRAFT, draft]}"#, |r| {
-                matches!(r, Refusal::UnknownStage { list: "stages", .. })
-            }),
-            (
-                r#"{action: PUBLISH, from_stages: [DRAFT], to_stages: [LIVE]}"#,
-                |r| {
-                    matches!(
-                        r,
-                        Refusal::UnknownStage {
-                            list: "toStages",
-                            ..
-                        }
-                    )
-                },
-            ),
-            (r#"{action: PUBLISH, from_stages: [X]}"#, |r| {
-                matches!(
-                    r,
-                    Refusal::UnknownStage {
-                        list: "fromStages",
-                        ..
-                    }
-                )
-            }),
-            (r#"{action: READ, locales: [en, fr]}"#, |r| {
-                matches!(r, Refusal::UnknownLocale(_))
-            }),
-            (r#"{action: READ_VERSIONS, locales: [en]}"#, |r| {
-                matches!(r, Refusal::ReadVersionsScoped)
-            }),
-            (r#"{action: READ_VERSIONS, stages: [DRAFT]}"#, |r| {
-                matches!(r, Refusal::ReadVersionsScoped)
-            }),
-            (
-                r#"{action: READ_VERSIONS, model: Post, condition: "{}"}"#,
-                |r| matches!(r, Refusal::ReadVersionsScoped),
-            ),
-            (r#"{action: CREATE, stages: [DRAFT]}"#, |r| {
-                matches!(r, Refusal::StagesNotTaken { list: "stages", .. })
-            }),
-            (r#"{action: READ, to_stages: [DRAFT]}"#, |r| {
-                matches!(
-                    r,
-                    Refusal::StagesNotTaken {
-                        list: "toStages",
-                        ..
-                    }
-                )
-            }),
-            (r#"{action: UNPUBLISH, from_stages: [DRAFT]}"#, |r| {
-                matches!(
-                    r,
-                    Refusal::StagesNotTaken {
-                        list: "fromStages",
-                        ..
-                    }
-                )
-            }),
-            (r#"{action: PUBLISH, stages: [DRAFT]}"#, |r| {
-                matches!(r, Refusal::StagesNotTaken { list: "stages", .. })
-            }),
-        ];
-        for (yaml, is) in cases {
-            match create_grant(&s, k, &p, &grant(yaml)) {
-                Err(PrincipalError::Refused(r)) => assert!(is(&r), "{yaml}: wrong reason {r:?}"),
-                other => panic!("{yaml}: {other:?}"),
-            }
-        }
-        assert!(list_grants(&s, k, &p).unwrap().is_empty());
-        // Accepted: whitespace around the object, `{}`, empty lists, PUBLISH lists, all models.
-        for yaml in [
-            r#"{action: READ, model: Post, condition: ' {"views_gt": 1} '}"#,
-            r#"{action: DELETE, model: Post, condition: "{}", locales: []}"#,
-            r#"{action: READ, stages: [], locales: []}"#,
-            r#"{action: PUBLISH, from_stages: [DRAFT], to_stages: [QA]}"#,
-            r#"{action: UNPUBLISH, stages: [PUBLISHED]}"#,
-            r#"{action: READ_VERSIONS, model: Author}"#,
-        ] {
-            create_grant(&s, k, &p, &grant(yaml)).unwrap_or_else(|e| panic!("{yaml}: {e}"));
-        }
-        assert_eq!(list_grants(&s, k, &p).unwrap().len(), 6);
-    }
-
-    #[test]
-    fn visibility_follows_locale_lists_stage_lists_and_conditions() {
-        let (s, k) = setup();
-        let p = Principal::Public;
-        create_grant(
-            &s,
-            k,
-            &p,
-            &grant("{action: READ, model: Post, locales: [de]}"),
-        )
-        .unwrap();
-        // p1 is served in de (covered), p2 in en (not covered): no fallback.
-        assert_eq!(
-            visible(&s, k, &p, "Post", "DRAFT", &["de", "en"]),
-            pairs(&[("p1", "de")])
-        );
-        assert!(visible(&s, k, &p, "Post", "DRAFT", &["en", "de"]).is_empty());
-        assert!(covered(&s, k, &p, "Post", "DRAFT", &strs(&["en", "de"])).unwrap());
-        assert!(!covered(&s, k, &p, "Post", "DRAFT", &strs(&["en"])).unwrap());
-        create_grant(
-            &s,
-            k,
-            &p,
-            &grant(r#"{action: READ, model: Post, stages: [DRAFT], condition: '{"title": "c"}'}"#),
-        )
-        .unwrap();
-        assert_eq!(
-            visible(&s, k, &p, "Post", "DRAFT", &["en", "de"]),
-            pairs(&[("p2", "en")])
-        );
-        assert!(visible(&s, k, &p, "Post", "PUBLISHED", &["en"]).is_empty());
-        // A model without localized fields is served in the first requested locale.
-        create_grant(
-            &s,
-            k,
-            &p,
-            &grant("{action: READ, model: Author, locales: [en]}"),
-        )
-        .unwrap();
-        assert_eq!(
-            visible(&s, k, &p, "Author", "DRAFT", &["en", "de"]),
-            pairs(&[("a1", "en")])
-        );
-        assert!(visible(&s, k, &p, "Author", "DRAFT", &["de", "en"]).is_empty());
-        assert!(covered(&s, k, &p, "Author", "DRAFT", &strs(&["de", "en"])).unwrap());
-        assert!(visible(&s, k, &p, "Author", "DRAFT", &[]).is_empty());
-        assert!(!covered(&s, k, &p, "Author", "DRAFT", &[]).unwrap());
-        assert!(matches!(
-            covered(&s, k, &p, "Nope", "DRAFT", &strs(&["en"])),
-            Err(PrincipalError::UnknownModel(_))
-        ));
-    }
-
-    #[test]
-    fn load_puts_exactly_the_cases_principals() {
-        let (s, k) = setup();
-        let env: EnvSpec = serde_yaml_ng::from_str(
-            r#"
-public: {default_stage: DRAFT, grants: [{action: READ, model: Post, stages: [DRAFT]}]}
-pats:
-  - {name: a, grants: [{action: READ, model: Author}]}
-  - {name: b, default_stage: QA}
-  - {name: c, revoked: true, grants: [{action: READ}]}
-"#,
-        )
-        .unwrap();
-        let loaded = load_principals(&s, k, &env).unwrap();
-        assert_eq!(loaded.len(), 3);
-        assert_eq!(default_stage(&s, k, &Principal::Public).unwrap(), "DRAFT");
-        assert_eq!(list_grants(&s, k, &Principal::Public).unwrap().len(), 1);
-        let a = Principal::Pat(loaded[0].id.clone());
-        let b = Principal::Pat(loaded[1].id.clone());
-        assert_eq!(list_grants(&s, k, &a).unwrap().len(), 1);
-        assert!(
-            list_grants(&s, k, &b).unwrap().is_empty(),
-            "no default grant"
-        );
-        assert_eq!(default_stage(&s, k, &b).unwrap(), "QA");
-        assert_eq!(default_stage(&s, k, &a).unwrap(), "PUBLISHED");
-        assert!(loaded[2].revoked && !is_live(&s, k, &loaded[2].jti).unwrap());
-        assert_eq!(pat_by_name(&s, k, "a").unwrap().unwrap(), loaded[0]);
-        assert!(pat_by_name(&s, k, "c").unwrap().is_none());
-        // A refused grant anywhere stores nothing of the load.
-        let (s, k) = setup();
-        let bad: EnvSpec = serde_yaml_ng::from_str(
-            r#"
-public: {grants: [{action: READ}]}
-pats: [{name: a, grants: [{action: READ, condition: "{}"}]}]
-"#,
-        )
-        .unwrap();
-        let e = load_principals(&s, k, &bad).unwrap_err();
-        assert!(e.to_string().starts_with("pats[0].grants[0]"), "{e}");
-        assert!(list_grants(&s, k, &Principal::Public).unwrap().is_empty());
-        assert!(pats(&s, k).unwrap().is_empty());
-    }
-
-    #[test]
-    fn values_are_bound_never_spliced() {
-        let (s, k) = setup();
-        let p = Principal::Public;
-        create_grant(
-            &s,
-            k,
-            &p,
-            &grant(r#"{action: READ, model: Post, locales: [de], condition: '{"title": "x''y"}'}"#),
-        )
-        .unwrap();
-        let v = visible_predicate(&s, k, &p, "Post", "DRAFT", &strs(&["de"]), "d").unwrap();
-        assert!(!v.visible.sql.contains("x'y") && !v.visible.sql.contains("'de'"));
-    }
-}
+mod tests;
