@@ -3,11 +3,16 @@
 //! response must agree with the step's `expect`, the outcome derived from the spec by hand.
 //! This is the sandbox's end-to-end check: bulk load, management calls, token forms, the
 //! Content API in ERR-1's order, reads and writes, all through the wire.
+//!
+//! The second test switches on each fault in turn and requires the same scenarios to expose
+//! it: some step must *differ* (an indeterminate answer does not count), so every fault is a
+//! real, observable deviation at the HTTP surface.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 
 use tollgate::compare::Verdict;
+use tollgate::sandbox::faults::{Fault, Faults};
 use tollgate::sandbox::server::{start, Config};
 use tollgate::scenario::load::load_file;
 use tollgate::target::http_client;
@@ -71,4 +76,58 @@ async fn every_scenario_agrees_over_http() {
         failures.join("\n")
     );
     assert!(steps >= 300, "only {steps} steps replayed");
+}
+
+/// The first scenario file (in name order) with a step that differs from its expectation when
+/// `fault` is on, and that step's index.
+async fn first_exposure(fault: Fault, files: &[PathBuf]) -> Option<(String, usize)> {
+    let server = start(Config {
+        faults: Faults::NONE.with(fault),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let admin = SandboxAdmin::new(http_client().unwrap(), server.url(), server.admin_secret());
+    let mut found = None;
+    for (i, file) in files.iter().enumerate() {
+        let loaded = load_file(file).unwrap();
+        let report = replay(&admin, &loaded, &format!("f{i}")).await.unwrap();
+        if let Some(s) = report
+            .steps
+            .iter()
+            .find(|s| matches!(s.verdict, Verdict::Differ { .. }))
+        {
+            found = Some((
+                file.file_name().unwrap().to_string_lossy().into_owned(),
+                s.index,
+            ));
+            break;
+        }
+    }
+    server.shutdown().await.unwrap();
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_is_exposed_by_some_scenario_over_http() {
+    let files = scenario_files();
+    let mut tasks = tokio::task::JoinSet::new();
+    for &fault in Fault::ALL {
+        let files = files.clone();
+        tasks.spawn(async move { (fault, first_exposure(fault, &files).await) });
+    }
+    let mut survived = Vec::new();
+    let mut killed = 0;
+    while let Some(r) = tasks.join_next().await {
+        match r.unwrap() {
+            (_, Some(_)) => killed += 1,
+            (fault, None) => survived.push(format!("{fault} ({})", fault.rule())),
+        }
+    }
+    assert!(
+        survived.is_empty(),
+        "faults no scenario exposes: {}",
+        survived.join(", ")
+    );
+    assert_eq!(killed, Fault::ALL.len());
 }

@@ -22,9 +22,11 @@
 //!   (READ-1, READ-2).
 //! - [`schema`]: the per-environment GraphQL schema (READ-10) and request validation with
 //!   `apollo-compiler` (ERR-1 step 5: document, operation, variables, CTX-5, LIMIT-1).
-//! - [`read`]: executing root reads (`posts`, `post`, `postsConnection`) with READ-1, READ-2,
-//!   READ-3, ORDER-1 and paging in SQL (first increment: no relation fields yet).
-//! - [`write`](mod@write): the mutation executor's interface (not implemented yet).
+//! - [`read`]: executing queries in SQL: root lists, single entries and connections, relation
+//!   and reverse fields and `documentInStages`, with ERR-1's order (step-5 checks, then READ-1
+//!   and READ-6, then execution), READ-2..9, CTX-4 and ORDER-1; and WRITE-7's read-back.
+//! - [`write`](mod@write): mutations (§7) in one SQLite transaction with a savepoint per field:
+//!   WRITE-0's model check, the requirement table, data checks, DATA-2..5, WRITE-8 atomicity.
 //! - [`context`]: the `gcms-stage` and `gcms-locales` headers (CTX-1, CTX-2).
 //! - [`manage`]: the Management API subset of §9 over GraphQL (tokens, content permissions,
 //!   default stages; PERM-4 refusals).
