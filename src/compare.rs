@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::value::parse_datetime;
@@ -28,7 +28,7 @@ pub enum Mode {
 }
 
 /// One difference between two outcomes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Difference {
     /// Where: `status`, `rule`, a JSON path into `data` (`data.posts[0].title`), `errors.path`, …
     pub path: String,

@@ -40,11 +40,14 @@
 //! assert_eq!(ok, Outcome::Ok { data: serde_json::json!({"posts": [{"title": "Hello"}]}) });
 //! ```
 
+pub mod case;
 pub mod compare;
 pub mod fuzzing;
+pub mod latency;
 pub mod model;
 pub mod normalize;
 pub mod op;
+pub mod run;
 pub mod sandbox;
 pub mod scenario;
 pub mod target;

@@ -9,6 +9,7 @@
 //! and 413 keep their status (and message as free text); 429, 5xx and anything unreadable are
 //! [`Outcome::Indeterminate`] — never agreement, never a divergence by themselves.
 
+pub mod graphql;
 pub mod manage;
 
 use serde_json::{Map, Value};
