@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 
 use super::stats::mann_whitney_histograms;
 use super::{Key, Recorder};
-use crate::run::report::{BaselineComparison, CampaignReport, ClassComparison};
+use crate::run::report::{Assessment, BaselineComparison, CampaignReport, ClassComparison};
 
 /// The format tag written in every baseline file.
 pub const FORMAT: &str = "tollgate-latency-baseline/1";
@@ -309,7 +309,13 @@ pub fn compare_histograms(
 ) -> BaselineComparison {
     let mut classes = Vec::new();
     let mut only_in_baseline = Vec::new();
-    for (key, b) in &baseline.histograms {
+    // Per class, allowed before denied.
+    let mut keys: Vec<&Key> = baseline.histograms.keys().collect();
+    keys.sort_by_key(|k| (k.class, !k.allowed));
+    for key in keys {
+        let Some(b) = baseline.histograms.get(key) else {
+            continue;
+        };
         match current.get(key) {
             Some(c) => classes.push(compare_class(key, b, c, thresholds)),
             None => only_in_baseline.push(*key),
@@ -398,17 +404,12 @@ fn compare_class(
     let significant = p < th.alpha;
     let slower_ranks = prob_slower > 0.5;
     let few = base.len() < th.min_samples || cur.len() < th.min_samples;
-    let threshold = format!(
-        "the threshold is +{:.0}% and +{} µs",
-        th.relative * 100.0,
-        th.absolute_us
-    );
     let p_text = format!("p = {}", fmt_p(p));
-    let (regression, reason) = if few {
+    let (assessment, reason) = if few {
         (
-            false,
+            Assessment::TooFew,
             format!(
-                "too few requests to judge ({} in the baseline, {} now; {} a side needed); {median}",
+                "too few requests to judge: {} in the baseline, {} now, {} a side needed; {median}",
                 base.len(),
                 cur.len(),
                 th.min_samples
@@ -416,7 +417,7 @@ fn compare_class(
         )
     } else if over && significant && slower_ranks {
         (
-            true,
+            Assessment::Regression,
             format!(
                 "regression: {median}, over the threshold (+{:.0}% and +{} µs), and \
                  significant ({p_text} < {})",
@@ -427,7 +428,7 @@ fn compare_class(
         )
     } else if over && !significant {
         (
-            false,
+            Assessment::NotSignificant,
             format!(
                 "not significant: {median} is over the threshold, but {p_text} ≥ {}",
                 th.alpha
@@ -435,25 +436,33 @@ fn compare_class(
         )
     } else if over {
         (
-            false,
+            Assessment::NotSlowerByRank,
             format!(
                 "not flagged: {median} is over the threshold, but requests of this run are \
                  not slower by rank ({p_text}, P(slower) = {prob_slower:.2})"
             ),
         )
     } else if shift < 0.0 && significant {
-        (false, format!("faster: {median}, significant ({p_text})"))
+        (
+            Assessment::Faster,
+            format!("faster: {median}, significant ({p_text})"),
+        )
     } else if significant && shift > 0.0 {
         (
-            false,
+            Assessment::WithinNoise,
             format!(
                 "within noise: {median} is significant ({p_text}) but under the threshold \
-                 ({threshold}: {} needed)",
+                 (+{:.0}% and +{} µs: more than {} here)",
+                th.relative * 100.0,
+                th.absolute_us,
                 fmt_us(needed.ceil() as u64)
             ),
         )
     } else {
-        (false, format!("no significant change: {median}, {p_text}"))
+        (
+            Assessment::NoChange,
+            format!("no significant change: {median}, {p_text}"),
+        )
     };
     ClassComparison {
         class: key.class.name().to_string(),
@@ -465,7 +474,8 @@ fn compare_class(
         change,
         p_value: p,
         prob_slower,
-        regression,
+        regression: assessment == Assessment::Regression,
+        assessment,
         reason,
     }
 }
@@ -642,7 +652,7 @@ mod tests {
         );
         assert!(c.p_value < 1e-6, "{c:?}");
         assert!(!c.regression, "{c:?}");
-        assert!(c.reason.starts_with("within noise"), "{}", c.reason);
+        assert!(c.assessment == Assessment::WithinNoise, "{}", c.reason);
         // +60 % of a 50 µs median is 30 µs: under the absolute floor.
         let c = one(
             &recorder(READ, spread(50, 2_000)),
@@ -658,7 +668,10 @@ mod tests {
             &recorder(READ, spread(400, 20)),
             &recorder(READ, spread(4_000, 20)),
         );
-        assert!(!c.regression && c.reason.starts_with("too few"), "{c:?}");
+        assert!(
+            !c.regression && c.assessment == Assessment::TooFew && c.reason.starts_with("too few"),
+            "{c:?}"
+        );
         // Over the threshold by median but the samples overlap: two modes, the median flips.
         let base = (0..40).map(|i| if i < 21 { 100 } else { 1_000 });
         let cur = (0..40).map(|i| if i < 19 { 100 } else { 1_000 });

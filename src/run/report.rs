@@ -212,7 +212,7 @@ pub struct BaselineComparison {
     /// comparable (another `--jobs`, target, fault set, version), in words.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-    /// Per class present in both, in class order.
+    /// Per class present in both, in class order, allowed before denied.
     pub classes: Vec<ClassComparison>,
     /// Classes recorded only in the baseline (not compared).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -220,6 +220,42 @@ pub struct BaselineComparison {
     /// Classes recorded only in this run (not compared).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub only_in_current: Vec<Key>,
+}
+
+/// How a class compares with the baseline (see [`crate::latency::baseline`] for the rules).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assessment {
+    /// Slower beyond the noise threshold and significant: flagged.
+    Regression,
+    /// A significant slowdown under the noise threshold.
+    WithinNoise,
+    /// The median moved beyond the threshold but the test is not significant.
+    NotSignificant,
+    /// The median moved beyond the threshold but requests are not slower by rank.
+    NotSlowerByRank,
+    /// Significantly faster (never flagged).
+    Faster,
+    /// No significant change.
+    #[default]
+    NoChange,
+    /// Too few requests on a side to judge.
+    TooFew,
+}
+
+impl Assessment {
+    /// The judgement in words, as reports print it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Assessment::Regression => "REGRESSION",
+            Assessment::WithinNoise => "within noise",
+            Assessment::NotSignificant => "not significant",
+            Assessment::NotSlowerByRank => "not slower by rank",
+            Assessment::Faster => "faster",
+            Assessment::NoChange => "no change",
+            Assessment::TooFew => "too few requests",
+        }
+    }
 }
 
 /// One class compared with the baseline.
@@ -249,6 +285,9 @@ pub struct ClassComparison {
     pub prob_slower: f64,
     /// Flagged as a regression: over the noise threshold and significant.
     pub regression: bool,
+    /// The judgement in one word (the first words of `reason`).
+    #[serde(default)]
+    pub assessment: Assessment,
     /// Why (or why not), in words.
     pub reason: String,
 }
