@@ -315,6 +315,24 @@ mod tests {
     }
 
     #[test]
+    fn replay_commands_name_the_target_and_faults() {
+        let mut r = CampaignReport {
+            target: "http://127.0.0.1:4000".into(),
+            ..CampaignReport::default()
+        };
+        assert_eq!(
+            replay_command(&r, "out/001 a.yaml"),
+            "tollgate replay 'out/001 a.yaml' --target http://127.0.0.1:4000"
+        );
+        r.target = "sandbox".into();
+        r.faults = vec!["not-as-not-any".into()];
+        assert_eq!(
+            replay_command(&r, "out/001.yaml"),
+            "tollgate replay out/001.yaml --target sandbox --fault not-as-not-any"
+        );
+    }
+
+    #[test]
     fn shell_words() {
         assert_eq!(
             shell_quote("tollgate-out/001-a.yaml"),
