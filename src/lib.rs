@@ -47,6 +47,7 @@ pub mod latency;
 pub mod model;
 pub mod normalize;
 pub mod op;
+pub mod report;
 pub mod run;
 pub mod sandbox;
 pub mod scenario;

@@ -1,7 +1,12 @@
 //! Latency of target requests: one HDR histogram (the `hdrhistogram` crate, microseconds,
 //! 3 significant digits) per operation class ([`OpClass`]) and outcome kind (allowed: a 200;
 //! denied: any other status), recorded by the runner for every request it sends, summarized as
-//! percentiles for the reports.
+//! percentiles for the reports. [`baseline`] saves a run's histograms (`--save-baseline`) and
+//! compares a run with saved ones (`--baseline`), flagging regressions with the rank test of
+//! [`stats`].
+
+pub mod baseline;
+pub mod stats;
 
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
