@@ -151,8 +151,10 @@ pub fn scenario_text(
             step.note = Some(format!("diverges: {signature}"));
         }
     }
-    let yaml =
-        serde_yaml_ng::to_string(&scenario).map_err(|e| PersistError::Yaml(e.to_string()))?;
+    // Through JSON: YAML's own enum tags (`!pat name`) do not read back inside the internally
+    // tagged `manage` call; the JSON form (`{pat: name}`) is what scenario files write.
+    let json = serde_json::to_value(&scenario).map_err(|e| PersistError::Yaml(e.to_string()))?;
+    let yaml = serde_yaml_ng::to_string(&json).map_err(|e| PersistError::Yaml(e.to_string()))?;
 
     let mut out = String::new();
     let _ = writeln!(out, "# tollgate: a minimized divergence: {signature}");
@@ -270,5 +272,143 @@ pub fn persist(
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
             Err(source) => return Err(PersistError::Io { path, source }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::case::Case;
+    use crate::compare::{compare, Mode};
+    use crate::latency::{OpClass, Recorder};
+    use crate::run::case::{CaseRun, StepRun};
+    use crate::scenario::load::load_file;
+
+    /// A shrunk case whose last step "diverged": the target answered a 403 where the reference
+    /// answered a 200 (a hand-made target outcome; the reference's are real).
+    fn shrunk() -> (Shrunk, Signature) {
+        let loaded = load_str(
+            r#"
+description: x
+rules: [PERM-1]
+environments:
+  - models: [{name: Post, fields: [{name: title, type: String}]}]
+    entries: [{model: Post, id: p1, data: {title: a}}]
+    pats: [{name: t}]
+steps:
+  - manage: {call: create_grant, target: {pat: t}, grant: {action: READ, id: g1}}
+    expect: {outcome: provisioned}
+  - token: t
+    query: '{ posts(stage: DRAFT) { title } }'
+    expect: {outcome: ok, data: {posts: [{title: a}]}}
+"#,
+            Path::new("x.yaml"),
+        )
+        .unwrap();
+        let case = Case {
+            profile: "hygraph-2025".into(),
+            environments: loaded.scenario.environments.clone(),
+            steps: loaded.operations.clone(),
+        };
+        let reference = crate::scenario::replay::reference_outcomes(&loaded);
+        let denied = Outcome::Denied {
+            rule: None,
+            errors: vec![],
+        };
+        let steps: Vec<StepRun> = reference
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let target = if i == 1 { denied.clone() } else { r.clone() };
+                StepRun {
+                    verdict: compare(r, &target, Mode::Target),
+                    reference: r.clone(),
+                    target,
+                    class: if i == 1 {
+                        OpClass::ReadList
+                    } else {
+                        OpClass::Manage
+                    },
+                    micros: 1,
+                    request: (i == 1).then(|| "{ posts(stage: DRAFT) { title } }".to_string()),
+                    curl: (i == 1)
+                        .then(|| "curl -sS 'http://x' -H 'authorization: Bearer eyJ…'".to_string()),
+                }
+            })
+            .collect();
+        let signature = Signature::of(&steps[1]).unwrap();
+        let run = CaseRun {
+            project: "p".into(),
+            steps,
+            created_reference: vec![],
+            created_target: vec![],
+            latency: Recorder::new(),
+            notes: vec![],
+        };
+        let shrunk = Shrunk {
+            case,
+            run,
+            step: 1,
+            runs: 3,
+            original_steps: 9,
+            budget_exhausted: false,
+        };
+        (shrunk, signature)
+    }
+
+    #[test]
+    fn a_divergence_persists_as_a_replayable_scenario_without_overwriting() {
+        let (shrunk, signature) = shrunk();
+        let provenance = Provenance {
+            seed: 5,
+            case_index: 12,
+            target: "sandbox".into(),
+            faults: vec!["disabled-grants-honoured".into()],
+        };
+        let dir = std::env::temp_dir().join(format!("tollgate-persist-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("007-old.yaml"), "keep me").unwrap();
+        let a = persist(&dir, &shrunk, &signature, &provenance).unwrap();
+        let b = persist(&dir, &shrunk, &signature, &provenance).unwrap();
+        assert_eq!(
+            a.file_name().unwrap().to_string_lossy(),
+            "008-read-list-200-403-status.yaml"
+        );
+        assert_eq!(
+            b.file_name().unwrap().to_string_lossy(),
+            "009-read-list-200-403-status.yaml"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("007-old.yaml")).unwrap(),
+            "keep me"
+        );
+        let text = std::fs::read_to_string(&a).unwrap();
+        assert!(
+            text.starts_with("# tollgate: a minimized divergence: read_list 200≠403 status\n"),
+            "{text}"
+        );
+        assert!(text.contains("--seed 5` against sandbox (faults: disabled-grants-honoured), case 12; minimized from 9 to 2 steps in 3 runs"), "{text}");
+        assert!(
+            text.contains("#   target:    {\"outcome\":\"denied\",\"errors\":[]}"),
+            "{text}"
+        );
+        assert!(
+            text.contains("#   { posts(stage: DRAFT) { title } }"),
+            "{text}"
+        );
+        assert!(text.contains("# Rules: READ-2"), "{text}");
+        // The manage step's target is written as scenario files write it.
+        assert!(text.contains("pat: t"), "{text}");
+        let loaded = load_file(&a).unwrap();
+        assert_eq!(loaded.scenario.steps.len(), 2);
+        assert_eq!(
+            loaded.scenario.steps[1].expect,
+            shrunk.run.steps[1].reference
+        );
+        assert_eq!(replay(&loaded).agreed(), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
