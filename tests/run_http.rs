@@ -235,3 +235,25 @@ async fn indeterminate_outcomes_are_unknown_never_agreement() {
     // Indeterminate answers are not timed as allowed or denied requests.
     assert!(r.latency.is_empty(), "{:?}", r.latency);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_time_limit_starts_no_case() {
+    let server = MockServer::start().await;
+    stub_admin(&server).await;
+    let admin = SandboxAdmin::new(http_client().unwrap(), server.uri(), "secret");
+    let mut config = CampaignConfig::new(1);
+    config.cases = None;
+    config.time_limit = Some(Duration::ZERO);
+    config.out = None;
+    let one = case(1);
+    let result = campaign(
+        Arc::new(Runner::new(admin)),
+        Arc::new(move |_| Some(one.clone())),
+        config,
+        |_| {},
+    )
+    .await;
+    assert_eq!(result.report.cases, 0);
+    assert_eq!(result.report.operations, 0);
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

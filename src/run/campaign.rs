@@ -1,7 +1,7 @@
 //! The campaign: cases `0..N` (or until a time limit) from a [`CaseSource`], run in parallel
 //! across projects by `jobs` workers (tokio tasks; each case's steps strictly in order), every
 //! divergence grouped by [`Signature`], the first few of each signature minimized
-//! ([`shrink`](crate::run::shrink::shrink)) and persisted ([`persist`]), and the whole run
+//! ([`shrink()`](crate::run::shrink::shrink)) and persisted ([`persist`]), and the whole run
 //! summarized as a [`CampaignReport`].
 //!
 //! Counting: every step of every case run is one operation with one verdict (agree, differ,

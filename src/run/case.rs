@@ -4,7 +4,7 @@
 //! ([`Session::provision`]: the bulk load plus the harness PAT), then runs each step in order on
 //! both sides:
 //!
-//! - the reference: [`model::apply`] on the step with `{{created:K}}` replaced by the
+//! - the reference: [`model::apply()`] on the step with `{{created:K}}` replaced by the
 //!   reference's ids ([`substitute`]);
 //! - the target: the step with the target's ids, encoded as GraphQL text by the environment's
 //!   [`Encoder`], sent with its credential, headers and method ([`Session::send`]), decoded; a

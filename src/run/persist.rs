@@ -3,7 +3,7 @@
 //!
 //! The file is `NNN-<slug of the signature>.yaml`, `NNN` the next free number in the directory
 //! (an existing file is never overwritten). Its body is the case as a scenario
-//! ([`Case::to_scenario`]) whose expectations are the **reference's** outcomes, so replaying it
+//! ([`Case::to_scenario`](crate::case::Case::to_scenario)) whose expectations are the **reference's** outcomes, so replaying it
 //! against the reference agrees and against the target diverges while the bug is there. It opens
 //! with YAML comments: the signature, where it was found, the target's outcome at the divergent
 //! step and the differences, the rule ids, the exact GraphQL request sent and a curl command

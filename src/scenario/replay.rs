@@ -1,7 +1,9 @@
 //! Replaying a loaded scenario against the reference: its steps in order on one state
 //! ([`State::load`](crate::model::State::load) then [`model::apply()`](crate::model::apply()) per
 //! step), each reference outcome compared with the step's `expect` by
-//! [`compare`](crate::compare) in [`Mode::Scenario`].
+//! [`compare`](crate::compare) in [`Mode::Scenario`]. A step may name an entry created earlier
+//! in the replay by the placeholder `{{created:K}}` (the K-th created, 0-based; persisted
+//! divergences have them): the reference is given its own id there.
 
 use serde::Serialize;
 

@@ -157,7 +157,7 @@ pub struct Sent {
 }
 
 /// A PAT known to a session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct KnownPat {
     env: usize,
     name: String,
@@ -187,8 +187,18 @@ pub enum ProvisionError {
     Answer(String),
 }
 
-/// One provisioned project of a target.
-#[derive(Debug)]
+impl std::fmt::Debug for KnownPat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnownPat")
+            .field("env", &self.env)
+            .field("name", &self.name)
+            .field("id", &self.id)
+            .field("token", &redact(&self.token))
+            .finish()
+    }
+}
+
+/// One provisioned project of a target. `Debug` shows tokens redacted.
 pub struct Session {
     admin: SandboxAdmin,
     project: String,
@@ -199,6 +209,20 @@ pub struct Session {
     grants: HashMap<String, String>,
     env_ids: HashMap<String, EnvironmentIds>,
     retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("project", &self.project)
+            .field("environments", &self.environments)
+            .field("pats", &self.pats)
+            .field(
+                "harness",
+                &self.harness.iter().map(|t| redact(t)).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {
