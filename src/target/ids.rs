@@ -104,11 +104,6 @@ impl CreatedIds {
         &self.target
     }
 
-    /// Records new reference entries without a target (a replay against the reference alone).
-    pub fn push_reference(&mut self, new: &[NewEntry]) {
-        self.reference.extend(new.iter().map(|n| n.id.clone()));
-    }
-
     /// Learns the target's ids of the entries the reference created in the last step (`new`),
     /// pairs them in `normalizer`, and appends both sides. `Err`: some could not be learned
     /// (they get [`unpaired`] stand-ins); the lists stay aligned either way.
