@@ -1,5 +1,7 @@
 //! Scenario files (`scenarios/*.yaml`): a case (project, content, principals, grants) and
-//! steps (an operation, a credential, the expected outcome), as strict serde data.
+//! steps (an operation, a credential, the expected outcome), as strict serde data. Wherever an
+//! id goes in a step's query text or variables, `{{created:K}}` names the K-th entry (0-based)
+//! created during the replay; each side is sent its own id ([`crate::case::substitute`]).
 
 pub mod load;
 pub mod replay;

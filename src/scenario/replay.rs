@@ -1,15 +1,19 @@
 //! Replaying a loaded scenario against the reference: its steps in order on one state
 //! ([`State::load`](crate::model::State::load) then [`model::apply()`](crate::model::apply()) per
 //! step), each reference outcome compared with the step's `expect` by
-//! [`compare`](crate::compare) in [`Mode::Scenario`].
+//! [`compare`](crate::compare) in [`Mode::Scenario`]. A step may name an entry created earlier
+//! in the replay by the placeholder `{{created:K}}` (the K-th created, 0-based; persisted
+//! divergences have them): the reference is given its own id there.
 
 use serde::Serialize;
 
+use crate::case::substitute;
 use crate::compare::{compare, Mode, Verdict};
 use crate::model;
 use crate::normalize::Normalizer;
 use crate::op::{Operation, Outcome};
-use crate::scenario::load::Loaded;
+use crate::scenario::load::{wire_length, Loaded};
+use crate::target::ids::{created_since, creation_marks, substitute_json, substitute_text};
 
 /// The result of one step.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,13 +72,37 @@ impl FileReport {
     }
 }
 
-/// The reference's outcome for each step, in order, on one state.
+/// The reference's outcome for each step, in order, on one state. A `{{created:K}}`
+/// placeholder in a step (a persisted divergence has them) is replaced by the id the reference
+/// gave the K-th entry created during the replay ([`crate::case::substitute`]).
 pub fn reference_outcomes(loaded: &Loaded) -> Vec<Outcome> {
     let mut state = loaded.state.clone();
+    let mut created = Vec::new();
     loaded
-        .operations
+        .scenario
+        .steps
         .iter()
-        .map(|op| model::apply(&mut state, op))
+        .zip(&loaded.operations)
+        .map(|(step, op)| {
+            let mut op = substitute(op, &created);
+            if let (Operation::Request(r), None, Some(q)) = (&mut op, step.body_bytes, &step.query)
+            {
+                // ERR-3 judges the text as sent, with the ids in place.
+                r.body_bytes = Some(wire_length(
+                    r.method,
+                    &substitute_text(q, &created),
+                    step.variables
+                        .as_ref()
+                        .map(|v| substitute_json(v, &created))
+                        .as_ref(),
+                    step.operation_name.as_deref(),
+                ));
+            }
+            let marks = creation_marks(&state);
+            let outcome = model::apply(&mut state, &op);
+            created.extend(created_since(&state, &marks).into_iter().map(|n| n.id));
+            outcome
+        })
         .collect()
 }
 

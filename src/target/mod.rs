@@ -1,8 +1,11 @@
 //! Targets: the endpoints a case is run against besides the reference. Today: a sandbox server
 //! reached over HTTP ([`sandbox`]: its admin surface, for bulk provisioning and the harness's
-//! token forms) and scenario replay over HTTP ([`scenario`]), which provisions a scenario's
-//! project, sends each step as a real request and decodes the response ([`crate::wire`]).
+//! token forms); [`http`], one provisioned project and the request path every caller shares
+//! (credentials, headers, 429 retries, decoding); [`ids`], the pairing of entries created during
+//! a run (DATA-2); and scenario replay over HTTP ([`scenario`]).
 
+pub mod http;
+pub mod ids;
 pub mod sandbox;
 pub mod scenario;
 
