@@ -333,6 +333,8 @@ pub async fn campaign(
         unknowns,
         latency: latency.summary(),
         baseline: None,
+        jobs: config.jobs,
+        ..CampaignReport::default()
     };
     CampaignResult {
         report,
