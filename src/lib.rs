@@ -43,6 +43,7 @@
 pub mod case;
 pub mod compare;
 pub mod fuzzing;
+pub mod gen;
 pub mod latency;
 pub mod model;
 pub mod normalize;
