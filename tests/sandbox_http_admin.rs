@@ -341,6 +341,57 @@ async fn bulk_load_answers_ids_endpoints_and_tokens() {
     s.shutdown().await.unwrap();
 }
 
+/// Grant ids are the server's: two projects loaded with the same grant names get distinct ids,
+/// answered as a map, and a management call through one project's id leaves the other alone.
+#[tokio::test]
+async fn bulk_loaded_grants_get_server_ids_per_project() {
+    let s = start(Faults::NONE).await;
+    let env = json!([{
+        "models": [{"name": "Post", "fields": [{"name": "title", "type": "String"}]}],
+        "entries": [{"model": "Post", "id": "p1", "data": {"title": "x"}}],
+        "pats": [{"name": "t", "grants": [{"id": "g1", "action": "READ"}, {"action": "CREATE"}]}],
+    }]);
+    let mut grant_ids = Vec::new();
+    let mut tokens = Vec::new();
+    for project in ["one", "two"] {
+        let a = admin_post(
+            &bulk_url(&s),
+            &json!({"project": project, "environments": env}),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{a:?}");
+        let e = &a.body["environments"][0];
+        assert_eq!(
+            e["grants"].as_array().unwrap().len(),
+            1,
+            "only named grants: {e}"
+        );
+        assert_eq!(e["grants"][0]["case_id"], "g1");
+        let id = e["grants"][0]["id"].as_str().unwrap().to_string();
+        assert_ne!(id, "g1");
+        grant_ids.push(id);
+        tokens.push(e["pats"][0]["token"].as_str().unwrap().to_string());
+    }
+    assert_ne!(grant_ids[0], grant_ids[1]);
+    let a = manage(
+        &s,
+        "mutation($id: ID!) { updateContentPermissionEnabled(data: {permissionId: $id, enabled: false}) { permission { id } } }",
+        json!({"id": grant_ids[0]}),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    let q = "{ posts(stage: DRAFT) { id } }";
+    assert_eq!(
+        post_as(&s.content_endpoint("one", "master"), q, &tokens[0])
+            .await
+            .status,
+        403
+    );
+    let b = post_as(&s.content_endpoint("two", "master"), q, &tokens[1]).await;
+    assert_eq!(ids(b.data()), ["p1"]);
+    s.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn bulk_refusals_store_nothing() {
     let s = start(Faults::NONE).await;

@@ -4,8 +4,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod fuzz;
 pub mod replay;
 pub mod serve;
+pub mod target;
 
 /// tollgate: a conformance fuzzer and audit tool for content-API permissions.
 #[derive(Debug, Parser)]
@@ -19,6 +21,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the differential campaign: generated cases against the reference and a target.
+    Fuzz(fuzz::FuzzArgs),
     /// Replay scenario files against a target and compare with their expected outcomes.
     Replay(replay::ReplayArgs),
     /// Run the sandbox: an embedded Hygraph-compatible Content API on 127.0.0.1.
@@ -45,6 +49,7 @@ impl From<Exit> for ExitCode {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
+        Command::Fuzz(args) => fuzz::run(&args),
         Command::Replay(args) => replay::run(&args),
         Command::Serve(args) => serve::run(&args),
     }

@@ -16,15 +16,11 @@ use clap::{Args, ValueEnum};
 
 use tollgate::compare::Verdict;
 use tollgate::op::Outcome;
-use tollgate::sandbox::faults::{Fault, Faults};
-use tollgate::sandbox::server::{self, Config};
 use tollgate::scenario::load::{load_file, Loaded};
 use tollgate::scenario::replay::{replay, FileReport, StepReport};
-use tollgate::target::http_client;
-use tollgate::target::sandbox::SandboxAdmin;
 use tollgate::target::scenario as target_scenario;
 
-use super::serve::ADMIN_SECRET_ENV;
+use super::target::{parse_target, Connected, TargetSpec};
 use super::Exit;
 
 /// Arguments of `replay`.
@@ -58,10 +54,10 @@ pub enum Format {
 
 /// Runs `replay`.
 pub fn run(args: &ReplayArgs) -> anyhow::Result<Exit> {
-    let target = match parse_target(args) {
+    let target = match parse_replay_target(args) {
         Ok(t) => t,
-        Err(msg) => {
-            eprintln!("tollgate: error: {msg}");
+        Err(e) => {
+            eprintln!("tollgate: error: {e:#}");
             return Ok(Exit::Malformed);
         }
     };
@@ -81,7 +77,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Exit> {
     }
     let reports: Vec<FileReport> = match target {
         ReplayTarget::Reference => loaded.iter().map(replay).collect(),
-        other => replay_http(other, &loaded)?,
+        ReplayTarget::Server(spec) => replay_http(&spec, &loaded)?,
     };
     let steps: usize = reports.iter().map(|r| r.steps.len()).sum();
     let agreed: usize = reports.iter().map(FileReport::agreed).sum();
@@ -122,76 +118,35 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<Exit> {
 /// Where `replay` sends its steps.
 enum ReplayTarget {
     Reference,
-    Embedded(Faults),
-    Url { url: String, secret: String },
+    Server(TargetSpec),
 }
 
-fn parse_target(args: &ReplayArgs) -> Result<ReplayTarget, String> {
-    let faults: Faults = args
-        .faults
-        .iter()
-        .map(|n| n.parse::<Fault>().map_err(|e| e.to_string()))
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .collect();
-    match args.target.as_str() {
-        "reference" | "sandbox" if !faults.is_empty() && args.target == "reference" => {
-            Err("--fault needs --target sandbox (the reference has no faults)".into())
+fn parse_replay_target(args: &ReplayArgs) -> anyhow::Result<ReplayTarget> {
+    if args.target == "reference" {
+        if !args.faults.is_empty() {
+            anyhow::bail!("--fault needs --target sandbox (the reference has no faults)");
         }
-        "reference" => Ok(ReplayTarget::Reference),
-        "sandbox" => Ok(ReplayTarget::Embedded(faults)),
-        url if url.starts_with("http://") || url.starts_with("https://") => {
-            if !faults.is_empty() {
-                return Err(
-                    "--fault applies to `--target sandbox`; start a URL target with `serve --fault`"
-                        .into(),
-                );
-            }
-            let secret = args
-                .admin_secret
-                .clone()
-                .or_else(|| std::env::var(ADMIN_SECRET_ENV).ok())
-                .ok_or_else(|| {
-                    format!("--target {url} needs the server's admin secret (--admin-secret or ${ADMIN_SECRET_ENV})")
-                })?;
-            Ok(ReplayTarget::Url {
-                url: url.trim_end_matches('/').to_string(),
-                secret,
-            })
-        }
-        other => Err(format!(
-            "unknown target {other:?}: use `reference`, `sandbox` or a sandbox URL (http://127.0.0.1:PORT)"
-        )),
+        return Ok(ReplayTarget::Reference);
     }
+    parse_target(&args.target, &args.faults, args.admin_secret.as_deref())
+        .map(ReplayTarget::Server)
+        .map_err(|e| anyhow::anyhow!("{e:#} (or `reference`)"))
 }
 
 /// Replays every file over HTTP, each under a project id of its own.
-fn replay_http(target: ReplayTarget, loaded: &[Loaded]) -> anyhow::Result<Vec<FileReport>> {
+fn replay_http(spec: &TargetSpec, loaded: &[Loaded]) -> anyhow::Result<Vec<FileReport>> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     rt.block_on(async {
-        let (server, url, secret) = match target {
-            ReplayTarget::Embedded(faults) => {
-                let s = server::start(Config {
-                    faults,
-                    ..Config::default()
-                })
-                .await
-                .context("starting the embedded sandbox")?;
-                let (u, k) = (s.url().to_string(), s.admin_secret().to_string());
-                (Some(s), u, k)
-            }
-            ReplayTarget::Url { url, secret } => (None, url, secret),
-            ReplayTarget::Reference => unreachable_reference()?,
-        };
-        let admin = SandboxAdmin::new(http_client()?, url, secret);
+        let connected = Connected::open(spec).await?;
+        let admin = &connected.admin;
         let run = std::process::id();
         let mut reports = Vec::new();
         for (i, l) in loaded.iter().enumerate() {
             let project = format!("replay-{run}-{i}");
-            let report = target_scenario::replay(&admin, l, &project)
+            let report = target_scenario::replay(admin, l, &project)
                 .await
                 .with_context(|| format!("provisioning {}", l.file.display()))?;
             // Leave nothing behind on a shared server; a failed drop is only worth a warning.
@@ -200,17 +155,9 @@ fn replay_http(target: ReplayTarget, loaded: &[Loaded]) -> anyhow::Result<Vec<Fi
             }
             reports.push(report);
         }
-        if let Some(s) = server {
-            s.shutdown()
-                .await
-                .context("stopping the embedded sandbox")?;
-        }
+        connected.close().await?;
         Ok(reports)
     })
-}
-
-fn unreachable_reference<T>() -> anyhow::Result<T> {
-    Err(anyhow::anyhow!("the reference is not replayed over HTTP"))
 }
 
 fn compact(o: &Outcome) -> String {

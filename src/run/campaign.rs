@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -80,6 +80,8 @@ pub struct CampaignConfig {
     /// How many divergences of one signature are minimized and persisted (the rest are
     /// counted).
     pub keep_per_signature: usize,
+    /// Start no new case once a case has diverged (`tollgate score`: time to the first kill).
+    pub stop_on_divergence: bool,
 }
 
 impl CampaignConfig {
@@ -97,6 +99,7 @@ impl CampaignConfig {
             out: Some(PathBuf::from(persist::DEFAULT_OUT)),
             shrink: ShrinkConfig::default(),
             keep_per_signature: 1,
+            stop_on_divergence: false,
         }
     }
 }
@@ -156,6 +159,7 @@ struct Shared {
     next: AtomicU64,
     finished: AtomicU64,
     claims: Mutex<HashMap<Signature, usize>>,
+    stop: AtomicBool,
 }
 
 impl Shared {
@@ -210,6 +214,7 @@ pub async fn campaign(
         next: AtomicU64::new(0),
         finished: AtomicU64::new(0),
         claims: Mutex::new(HashMap::new()),
+        stop: AtomicBool::new(false),
     });
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut workers = Vec::new();
@@ -346,9 +351,10 @@ pub async fn campaign(
 async fn worker(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Event>) {
     let config = &shared.config;
     loop {
-        if config
-            .time_limit
-            .is_some_and(|t| shared.start.elapsed() >= t)
+        if shared.stop.load(Ordering::Relaxed)
+            || config
+                .time_limit
+                .is_some_and(|t| shared.start.elapsed() >= t)
         {
             return;
         }
@@ -372,6 +378,9 @@ async fn worker(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Event>) {
                 let done = shared.finished.fetch_add(1, Ordering::Relaxed) + 1;
                 let found_after = shared.start.elapsed().as_secs_f64();
                 let (agree, differ, unknown) = run.counts();
+                if differ > 0 && config.stop_on_divergence {
+                    shared.stop.store(true, Ordering::Relaxed);
+                }
                 let unknowns = run
                     .steps
                     .iter()

@@ -19,6 +19,7 @@ pub mod persist;
 pub mod report;
 pub mod shrink;
 pub mod signature;
+pub mod source;
 
 pub use campaign::{campaign, CampaignConfig, CampaignResult, CaseSource, Progress};
 pub use case::{CaseRun, RunError, Runner, StepRun};

@@ -206,7 +206,8 @@ pub struct Session {
     environments: Vec<String>,
     pats: Vec<KnownPat>,
     harness: Vec<String>,
-    grants: HashMap<String, String>,
+    /// (environment name, the case's grant id) → the server's grant id.
+    grants: HashMap<(String, String), String>,
     env_ids: HashMap<String, EnvironmentIds>,
     retry: RetryPolicy,
 }
@@ -283,16 +284,11 @@ impl Session {
                     token: p.token.clone(),
                 });
             }
-            // The sandbox keeps the ids a bulk load gives grants (GrantSpec::id).
-            let grants = spec
-                .public
-                .grants
-                .iter()
-                .chain(spec.pats.iter().flat_map(|p| p.grants.iter()));
-            for g in grants {
-                if let Some(id) = &g.id {
-                    session.grants.insert(id.clone(), id.clone());
-                }
+            // Grant ids are the server's; the answer maps the case's names to them.
+            for g in &env.grants {
+                session
+                    .grants
+                    .insert((spec.name.clone(), g.case_id.clone()), g.id.clone());
             }
         }
         Ok(session)
@@ -327,6 +323,16 @@ impl Session {
         };
         self.admin
             .content_url(project, self.env_name(r.environment.as_deref()))
+    }
+
+    /// The server's id of a grant the case names in an environment (an unknown name is sent
+    /// as it is: the server refuses it, as the reference does).
+    fn grant_id(&self, env: Option<&str>, case_id: &str) -> String {
+        let key = (self.env_name(env).to_string(), case_id.to_string());
+        self.grants
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| case_id.to_string())
     }
 
     async fn env_ids(&mut self, env: Option<&str>) -> Result<EnvironmentIds, ManageError> {
@@ -391,16 +397,21 @@ impl Session {
                 };
                 let id = client.create_grant(&env, &target, &spec).await?;
                 if let Some(case_id) = &grant.id {
-                    self.grants.insert(case_id.clone(), id);
+                    let env = self.env_name(environment.as_deref()).to_string();
+                    self.grants.insert((env, case_id.clone()), id);
                 }
                 Ok(())
             }
-            Manage::SetGrantEnabled { id, enabled, .. } => {
-                let id = self.grants.get(id).cloned().unwrap_or_else(|| id.clone());
+            Manage::SetGrantEnabled {
+                environment,
+                id,
+                enabled,
+            } => {
+                let id = self.grant_id(environment.as_deref(), id);
                 client.set_grant_enabled(&id, *enabled).await
             }
-            Manage::DeleteGrant { id, .. } => {
-                let id = self.grants.get(id).cloned().unwrap_or_else(|| id.clone());
+            Manage::DeleteGrant { environment, id } => {
+                let id = self.grant_id(environment.as_deref(), id);
                 client.delete_grant(&id).await
             }
             Manage::CreatePat {

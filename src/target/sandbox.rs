@@ -55,6 +55,18 @@ pub struct LoadedEnvironment {
     /// Its PATs, in the case's order.
     #[serde(default)]
     pub pats: Vec<LoadedPat>,
+    /// The server's id of each grant the case named.
+    #[serde(default)]
+    pub grants: Vec<LoadedGrant>,
+}
+
+/// A grant the case named (`GrantSpec::id`) and the server's id for it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LoadedGrant {
+    /// The case's name for it.
+    pub case_id: String,
+    /// The server's id.
+    pub id: String,
 }
 
 /// What a bulk load created.

@@ -13,9 +13,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::grant::GrantSpec;
 use crate::model::spec::EnvSpec;
 use crate::sandbox::manage::directory::{self, environment_id};
-use crate::sandbox::principals::{self, PrincipalError};
+use crate::sandbox::principals::{self, Principal, PrincipalError};
 use crate::sandbox::server::state::{App, EnvInfo};
 use crate::sandbox::store::{EnvKey, Store, StoreError};
 use crate::sandbox::token::{content_endpoint, redact};
@@ -65,6 +66,19 @@ pub struct LoadedEnvironment {
     pub endpoint: String,
     /// The PATs of its spec, in order (revoked ones included, their tokens rejected).
     pub pats: Vec<LoadedPat>,
+    /// The grants the spec gave an `id`, with the id the server gave them: grant ids are the
+    /// server's (unique across every project, as Hygraph's are), so a spec's own ids are only
+    /// names for the client to map.
+    pub grants: Vec<LoadedGrant>,
+}
+
+/// A grant a spec named, and the id it was created with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoadedGrant {
+    /// The id the spec gave it.
+    pub case_id: String,
+    /// The server's id of the grant.
+    pub id: String,
 }
 
 impl LoadedEnvironment {
@@ -211,7 +225,40 @@ fn load_for_real(
     for env in envs {
         let key = store.load(project, env).map_err(|e| internal(&e))?;
         loaded.push(key);
-        let pats = principals::load_principals(store, key, env).map_err(|e| internal(&e))?;
+        // Grant ids are the server's: the spec's own are mapped, never stored (two projects,
+        // or two environments of one, may use the same names).
+        let mut unnamed = env.clone();
+        for g in unnamed
+            .public
+            .grants
+            .iter_mut()
+            .chain(unnamed.pats.iter_mut().flat_map(|p| p.grants.iter_mut()))
+        {
+            g.id = None;
+        }
+        let pats = principals::load_principals(store, key, &unnamed).map_err(|e| internal(&e))?;
+        let mut grants = Vec::new();
+        let mut name_grants =
+            |principal: &Principal, specs: &[GrantSpec]| -> Result<(), BulkError> {
+                let stored =
+                    principals::list_grants(store, key, principal).map_err(|e| internal(&e))?;
+                for (spec, made) in specs.iter().zip(stored) {
+                    if let Some(case_id) = &spec.id {
+                        grants.push(LoadedGrant {
+                            case_id: case_id.clone(),
+                            id: made.id,
+                        });
+                    }
+                }
+                Ok(())
+            };
+        name_grants(&Principal::Public, &env.public.grants)?;
+        for (pat, spec) in pats.iter().zip(&env.pats) {
+            // A revoked PAT's grants can no longer be listed, nor addressed.
+            if !pat.revoked {
+                name_grants(&Principal::Pat(pat.id.clone()), &spec.grants)?;
+            }
+        }
         let info =
             EnvInfo::new(store.env(key).map_err(|e| internal(&e))?).map_err(|e| internal(&e))?;
         let dir = app.directory(store);
@@ -229,6 +276,7 @@ fn load_for_real(
             id: environment_id(project, &env.name),
             endpoint: content_endpoint(&app.origin, project, &env.name),
             pats: loaded_pats,
+            grants,
         });
         infos.push(info);
     }

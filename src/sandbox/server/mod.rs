@@ -57,8 +57,9 @@
 //!   scenario file's environments): creates the environments with schema, stages, locales,
 //!   content and principals (each PAT with exactly its grants, no PERM-5 default grant; a
 //!   `revoked: true` PAT created then deleted), all or nothing ([`bulk`]). 200
-//!   `{"project", "environments": [{"name", "id", "endpoint", "pats": [{"name", "id", "token"}]}]}`;
-//!   400 naming the refused input (`environments[0].entries[3] …: …`); 409 if the project
+//!   `{"project", "environments": [{"name", "id", "endpoint", "pats": [{"name", "id", "token"}],
+//!   "grants": [{"case_id", "id"}]}]}`: grant ids are the server's, unique across projects (a
+//!   spec's `id: g1` is only a name, mapped in `grants`); 400 naming the refused input (`environments[0].entries[3] …: …`); 409 if the project
 //!   already has an environment of that name.
 //! - `DELETE /sandbox/projects/{id}`: drops a project (204; 404 if unknown).
 //! - `POST /sandbox/tokens` with `{"token", "issuer"?, "environment"?}`: the same claims (same
