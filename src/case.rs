@@ -53,8 +53,8 @@ pub enum CaseError {
     /// A schema does not build for encoding.
     #[error(transparent)]
     Encode(#[from] EncodeError),
-    /// A step addresses an environment the case lacks.
-    #[error("step {step} addresses environment {env:?}, which the case lacks")]
+    /// The case has no environment to encode a step with.
+    #[error("step {step} (environment {env:?}) cannot be encoded: the case has no environment")]
     Environment {
         /// The step's index.
         step: usize,
@@ -149,13 +149,14 @@ impl Case {
         let Some(Operation::Request(r)) = self.steps.get(i) else {
             return Ok(None);
         };
-        let env =
-            self.env_index(r.environment.as_deref())
-                .ok_or_else(|| CaseError::Environment {
-                    step: i,
-                    env: r.environment.clone().unwrap_or_default(),
-                })?;
-        Ok(encoders.get(env).map(|e| e.encode(r.operation, &r.fields)))
+        // A step may address an environment the case lacks (a 404, ERR-1 step 1): its text is
+        // then written with the first environment's types.
+        let env = self.env_index(r.environment.as_deref()).unwrap_or(0);
+        let encoder = encoders.get(env).ok_or_else(|| CaseError::Environment {
+            step: i,
+            env: r.environment.clone().unwrap_or_default(),
+        })?;
+        Ok(Some(encoder.encode(r.operation, &r.fields)))
     }
 
     /// The case as a scenario file whose expectations are `expects` (one per step; for a
