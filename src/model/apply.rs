@@ -449,7 +449,9 @@ fn manage(state: &mut State, m: &Manage) -> Outcome {
         }
         Manage::DeletePat { name, .. } => match env.pats.iter_mut().find(|p| &p.name == name) {
             Some(p) if !p.revoked => {
+                // Its content permissions go with it: later calls naming them are refused.
                 p.revoked = true;
+                p.grants.clear();
                 Outcome::Provisioned
             }
             _ => Outcome::refused("AUTH-4", format!("no live PAT {name:?}")),

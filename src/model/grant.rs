@@ -213,7 +213,7 @@ pub struct Pat {
     /// Deleted (revoked) PATs keep their record so that tokens carrying the jti can be sent;
     /// they are never accepted (AUTH-3).
     pub revoked: bool,
-    /// Its content permissions.
+    /// Its content permissions (none once deleted: they are deleted with the PAT).
     pub grants: Vec<Grant>,
 }
 

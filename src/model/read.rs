@@ -526,6 +526,9 @@ pub fn unique_where(s: &Selection, profile: &Profile) -> Result<String, Invalid>
                 return invalid("READ-10", "a unique where takes exactly `id`");
             }
             match o.get("id") {
+                Some(J::String(id)) if id.contains('\u{0}') => {
+                    invalid("DATA-1", "where.id: a string containing U+0000")
+                }
                 Some(J::String(id)) => Ok(id.clone()),
                 Some(J::Number(n)) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
                 Some(J::Null) => invalid("READ-10", "where.id must not be null"),

@@ -240,7 +240,9 @@ impl Environment {
                 jti: format!("jti-{}-{}", e.name, p.name),
                 default_stage,
                 revoked: p.revoked,
-                grants,
+                // A deleted PAT's content permissions are deleted with it (§9): a revoked PAT
+                // is created with its grants (so they are validated) and then deleted.
+                grants: if p.revoked { Vec::new() } else { grants },
             });
         }
         let mut ids: HashMap<String, ModelIdx> = HashMap::new();

@@ -324,6 +324,12 @@ fn ids_of(v: &J, path: &str) -> Result<Vec<String>, Invalid> {
     for (i, x) in list_of(v).into_iter().enumerate() {
         match x {
             J::Object(o) if o.len() == 1 => match o.get("id") {
+                Some(J::String(id)) if id.contains('\u{0}') => {
+                    return invalid(
+                        "DATA-1",
+                        format!("{path}[{i}].id: a string containing U+0000"),
+                    )
+                }
                 Some(J::String(id)) => out.push(id.clone()),
                 _ => return invalid("DATA-1", format!("{path}[{i}]: expected {{id: ID!}}")),
             },
