@@ -465,13 +465,16 @@ fn manage(state: &mut State, m: &Manage) -> Outcome {
                     env.public.default_stage = s;
                     Outcome::Provisioned
                 }
-                Target::Pat(name) => match env.pats.iter_mut().find(|p| &p.name == name) {
-                    Some(p) => {
-                        p.default_stage = s;
-                        Outcome::Provisioned
+                // A deleted PAT is gone: it has no default stage to set.
+                Target::Pat(name) => {
+                    match env.pats.iter_mut().find(|p| &p.name == name && !p.revoked) {
+                        Some(p) => {
+                            p.default_stage = s;
+                            Outcome::Provisioned
+                        }
+                        None => Outcome::refused("AUTH-2", format!("no live PAT {name:?}")),
                     }
-                    None => Outcome::refused("AUTH-2", format!("no PAT {name:?}")),
-                },
+                }
             }
         }
     }
