@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 pub mod fuzz;
 pub mod replay;
+pub mod score;
 pub mod serve;
 pub mod target;
 
@@ -25,6 +26,8 @@ pub enum Command {
     Fuzz(fuzz::FuzzArgs),
     /// Replay scenario files against a target and compare with their expected outcomes.
     Replay(replay::ReplayArgs),
+    /// Score the campaign: run it against the sandbox once per fault, until it is found.
+    Score(score::ScoreArgs),
     /// Run the sandbox: an embedded Hygraph-compatible Content API on 127.0.0.1.
     Serve(serve::ServeArgs),
 }
@@ -51,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::Score(args) => score::run(&args),
         Command::Serve(args) => serve::run(&args),
     }
 }

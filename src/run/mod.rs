@@ -17,6 +17,7 @@ pub mod campaign;
 pub mod case;
 pub mod persist;
 pub mod report;
+pub mod score;
 pub mod shrink;
 pub mod signature;
 pub mod source;

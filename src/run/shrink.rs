@@ -10,7 +10,7 @@
 //! 1. cut the case after the divergent step;
 //! 2. when the case came from a generator, the proptest value tree's `simplify`/`complicate`
 //!    loop with that predicate ([`CaseTree`]; run on a blocking thread, since value trees are
-//!    not `Send`);
+//!    not `Send`), with half the budget, so the structural passes always get the rest;
 //! 3. structural passes on the [`Case`] until none makes progress: remove steps (in halves,
 //!    quarters, … then one at a time), environments, models (with their entries, the relation
 //!    fields pointing at them and their grants), entries, PATs (their credentials become public),
@@ -368,7 +368,9 @@ pub async fn shrink(
         let runner = Arc::clone(runner);
         let handle = tokio::runtime::Handle::current();
         let best = (s.best.clone(), s.best_run.clone(), s.best_step);
-        let (deadline, max_runs) = (s.deadline, config.max_runs);
+        // The value tree gets half the budget: its simplify/complicate walk can use any amount,
+        // and the structural passes after it are what cut a case down to a few steps.
+        let (deadline, max_runs) = (start + config.max_time / 2, config.max_runs / 2);
         let phase = tokio::task::spawn_blocking(move || {
             tree_phase(
                 &handle, &runner, maker, &signature, best, deadline, max_runs,
