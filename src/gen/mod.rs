@@ -94,6 +94,18 @@ pub(crate) fn chance(percent: u8) -> strategy!(bool) {
     (0..100u8).prop_map(move |x| x >= 100 - p)
 }
 
+/// Up to `max` values of `s`, each present with `percent` % odds (so short lists are the
+/// most common); shrinks by dropping values.
+pub(crate) fn some_of<S>(percent: u8, max: usize, s: S) -> strategy!(Vec<S::Value>)
+where
+    S: Strategy + Send + Sync + 'static,
+    S::Tree: Send + 'static,
+    S::Value: Send + 'static,
+{
+    prop::collection::vec(maybe(percent, s), max..=max)
+        .prop_map(|v| v.into_iter().flatten().collect())
+}
+
 /// `Some` of `s` with `percent` % odds (0 and 100 included); shrinks toward `None` first,
 /// then within the value. The inner value is drawn only when it is `Some`.
 pub(crate) fn maybe<S>(percent: u8, s: S) -> strategy!(Option<S::Value>)
@@ -186,6 +198,7 @@ pub(crate) mod project;
 pub(crate) mod values;
 pub(crate) mod world;
 
+use proptest::prelude::prop;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 

@@ -17,6 +17,7 @@ use crate::gen::ops::{invalid, req_raw, ReqRaw};
 use crate::gen::values::pool;
 use crate::gen::world::{Filterable, World};
 use crate::model::condition::Op;
+use crate::model::grant::Action;
 use crate::op::{OperationType, Request, Selection};
 
 /// A mutation kind.
@@ -32,6 +33,19 @@ pub(crate) enum MutKind {
     Publish,
     /// `unpublishX(where, from)`.
     Unpublish,
+}
+
+impl MutKind {
+    /// The action it needs (§7).
+    pub(crate) fn action(self) -> Action {
+        match self {
+            MutKind::Create => Action::Create,
+            MutKind::Update => Action::Update,
+            MutKind::Delete => Action::Delete,
+            MutKind::Publish => Action::Publish,
+            MutKind::Unpublish => Action::Unpublish,
+        }
+    }
 }
 
 /// A relation input: which relation-like field, which operation (`connect`, `disconnect`,
@@ -360,7 +374,14 @@ fn field(world: &World, raw: &MutFieldRaw) -> Selection {
 
 /// Builds a mutation step, then records the entries its `create` fields make.
 pub(crate) fn build(raw: &MutationRaw, world: &mut World) -> Request {
-    let mut r = super::request(world, &raw.req);
+    // Mostly sent by a PAT that holds the first field's action on its model (WRITE-0 denials
+    // still come from the others).
+    let prefer = raw
+        .fields
+        .first()
+        .map(|f| world.able(f.kind.action(), world.model_at(f.model)))
+        .unwrap_or_default();
+    let mut r = super::request(world, &raw.req, &prefer);
     r.operation = OperationType::Mutation;
     let mut fields: Vec<Selection> = raw.fields.iter().map(|f| field(world, f)).collect();
     dedupe_keys(&mut fields);

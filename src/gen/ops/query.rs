@@ -9,7 +9,7 @@
 
 use proptest::prelude::*;
 
-use crate::gen::{maybe, pick};
+use crate::gen::{maybe, pick, some_of};
 use serde_json::{json, Map, Value as Json};
 
 use crate::gen::config::GenConfig;
@@ -165,7 +165,7 @@ pub(crate) fn sel_raw(cfg: &GenConfig, rels: u8, dis: bool) -> strategy!(SelRaw)
     (
         any::<u16>(),
         system_bits(),
-        prop::collection::vec(rel_sel_raw(cfg), 0..=usize::from(rels)),
+        some_of(35, usize::from(rels), rel_sel_raw(cfg)),
         maybe(dis, dis_raw()),
     )
         .prop_map(|(leaves, system, rels, dis)| SelRaw {
@@ -221,12 +221,17 @@ fn root_raw(cfg: &GenConfig) -> strategy!(RootRaw) {
 pub(crate) fn query_raw(cfg: &GenConfig) -> strategy!(QueryRaw) {
     (
         req_raw(cfg, true),
-        prop::collection::vec(root_raw(cfg), 1..=usize::from(cfg.max_root_fields.max(1))),
+        root_raw(cfg),
+        some_of(
+            30,
+            usize::from(cfg.max_root_fields.max(1)) - 1,
+            root_raw(cfg),
+        ),
         prop::bool::weighted(0.03),
     )
-        .prop_map(|(req, roots, typename)| QueryRaw {
+        .prop_map(|(req, first, more, typename)| QueryRaw {
             req,
-            roots,
+            roots: std::iter::once(first).chain(more).collect(),
             typename,
         })
 }
@@ -234,16 +239,16 @@ pub(crate) fn query_raw(cfg: &GenConfig) -> strategy!(QueryRaw) {
 /// A `first` value (a few over the maximum or negative).
 pub(crate) fn first_value(raw: u8) -> i64 {
     match raw {
-        0..=239 => FIRST[usize::from(raw) % FIRST.len()],
-        240..=247 => 101,
-        248..=251 => -1,
+        0..=249 => FIRST[usize::from(raw) % FIRST.len()],
+        250..=252 => 101,
+        253 | 254 => -1,
         _ => 1001,
     }
 }
 
 /// A `skip` value (a few negative).
 pub(crate) fn skip_value(raw: u8) -> i64 {
-    if raw < 246 {
+    if raw < 252 {
         SKIP[usize::from(raw) % SKIP.len()]
     } else {
         -1
@@ -347,8 +352,18 @@ fn leaves(world: &World, m: usize, leaves: u16, system: u8) -> Vec<Selection> {
     out
 }
 
+/// A `locales` list; duplicates (ignored after their first occurrence, CTX-2) are kept only
+/// when the first raw value is a multiple of 8.
 fn locales_arg(world: &World, ls: &[u8]) -> Json {
-    Json::Array(ls.iter().map(|l| json!(world.locale_at(*l))).collect())
+    let keep = ls.first().is_some_and(|x| x % 8 == 0);
+    let mut out: Vec<Json> = Vec::new();
+    for l in ls {
+        let v = json!(world.locale_at(*l));
+        if keep || !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    Json::Array(out)
 }
 
 /// The list arguments of a relation or root list field over model `m`.
@@ -592,7 +607,7 @@ pub(crate) fn dedupe_keys(fields: &mut [Selection]) {
 
 /// Builds a query step.
 pub(crate) fn build(raw: &QueryRaw, world: &World) -> Request {
-    let mut r = super::request(world, &raw.req);
+    let mut r = super::request(world, &raw.req, &[]);
     r.operation = OperationType::Query;
     let mut fields: Vec<Selection> = raw.roots.iter().map(|x| root(world, x)).collect();
     if raw.typename {
