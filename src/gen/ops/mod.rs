@@ -58,16 +58,15 @@ pub(crate) struct CredRaw {
     pub scheme: u8,
 }
 
-/// Where a request goes besides its environment: the case's project, another project (404),
-/// an environment that does not exist (404).
+/// Where a request goes besides its environment: the case's project, or another project (404,
+/// ERR-1 step 1). (Not an unknown environment of the case's project: a case cannot encode a
+/// step addressed to an environment it lacks, [`Case::query_text`](crate::case::Case::query_text).)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Route {
     /// The case's project.
     Normal,
     /// A project id that does not exist.
     OtherProject,
-    /// An environment that does not exist.
-    UnknownEnvironment,
 }
 
 /// What every content request has besides its fields.
@@ -124,11 +123,7 @@ pub(crate) fn req_raw(cfg: &GenConfig, queries: bool) -> strategy!(ReqRaw) {
         maybe(20, prop::collection::vec(any::<u8>(), 1..3)),
         prop::bool::weighted(0.3),
         chance(get),
-        pick([
-            (98, Route::Normal),
-            (1, Route::OtherProject),
-            (1, Route::UnknownEnvironment),
-        ]),
+        pick([(98, Route::Normal), (2, Route::OtherProject)]),
         maybe(cfg.invalid_percent, any::<u8>()),
     )
         .prop_map(
@@ -244,10 +239,10 @@ fn credential(world: &World, raw: &CredRaw, second: bool, prefer: &[String]) -> 
 /// credential is mostly one of `prefer` when it is not empty.
 fn request(world: &World, raw: &ReqRaw, prefer: &[String]) -> Request {
     let second = raw.second_env && world.second_env.is_some();
-    let environment = match raw.route {
-        Route::UnknownEnvironment => Some("nowhere".to_string()),
-        _ if second => world.second_env.clone(),
-        _ => None,
+    let environment = if second {
+        world.second_env.clone()
+    } else {
+        None
     };
     let sep = if raw.spaced { " , " } else { "," };
     let locales_header = raw.locales_header.as_ref().map(|ls| {
