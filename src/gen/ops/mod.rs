@@ -14,7 +14,7 @@ pub(crate) mod query;
 
 use proptest::prelude::*;
 
-use crate::gen::{chance, maybe, pick, zero_or};
+use crate::gen::{chance, long_vec, maybe, pick, zero_or};
 
 use crate::gen::config::GenConfig;
 use crate::gen::world::World;
@@ -154,7 +154,7 @@ pub(crate) fn steps_raw(cfg: &GenConfig) -> strategy!(Vec<StepRaw>) {
     ];
     let min = usize::from(cfg.min_steps.max(1));
     let max = usize::from(cfg.max_steps).max(min);
-    prop::collection::vec(step, min..=max)
+    long_vec(min, max, step)
 }
 
 /// Whether any step has a `create` field.
