@@ -206,6 +206,7 @@ fn request_features(r: &Request, seen: &mut Seen) {
             Some(k) => seen.add(format!("mutation {k}")),
             None if f.name.ends_with("Connection") => seen.add("root connection"),
             None if f.name == "__typename" => seen.add("root __typename"),
+            None if f.name == "__schema" || f.name == "__type" => seen.add("introspection"),
             None if f.args.get("where").is_some_and(|w| {
                 w.get("id").is_some() && w.as_object().is_some_and(|m| m.len() == 1)
             }) && !f.name.ends_with('s') =>

@@ -263,8 +263,11 @@ impl Scope<'_> {
         k: u16,
     ) -> Json {
         let pick = raw.pick.wrapping_add(k);
+        // In an `_in` list, every other value comes from the pool (the content may hold one
+        // value only).
+        let source = if k % 2 == 1 { Source::Pool } else { raw.source };
         let clamp = matches!(f, Filterable::Stamp(_)).then_some(self.world.latest);
-        let base = match raw.source {
+        let base = match source {
             Source::Content | Source::Null => self
                 .content(m, f, pick)
                 .unwrap_or_else(|| self.pool(f, ty, pick)),

@@ -118,7 +118,9 @@ pub(crate) fn req_raw(cfg: &GenConfig, queries: bool) -> strategy!(ReqRaw) {
     let get = if queries { 6 } else { 0 };
     (
         cred_raw(queries),
-        prop::bool::weighted(0.12),
+        // Mutations stay in the first environment: every entry a case creates lives there, so
+        // `{{created:K}}` counts them unambiguously.
+        chance(if queries { 12 } else { 0 }),
         maybe(20, any::<u8>()),
         maybe(20, prop::collection::vec(any::<u8>(), 1..3)),
         prop::bool::weighted(0.3),

@@ -389,7 +389,10 @@ pub(crate) fn build(raw: &MutationRaw, world: &mut World) -> Request {
     if let Some(v) = raw.req.invalid {
         invalid::apply(world, &mut r, v);
     }
-    for f in &raw.fields {
+    // Only creates in the first environment of the case's project make entries that
+    // `{{created:K}}` names.
+    let first_env = r.environment.is_none() && r.project.is_none();
+    for f in raw.fields.iter().filter(|_| first_env) {
         if f.kind == MutKind::Create {
             let m = world.model_at(f.model);
             world.created.push(m);

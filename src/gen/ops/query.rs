@@ -91,12 +91,25 @@ pub(crate) struct RootRaw {
     pub conn: u8,
 }
 
-/// A query: request parts, root fields, and a root `__typename`.
+/// A root field besides the model fields: `__typename`, or introspection (READ-8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Extra {
+    /// Nothing.
+    Nothing,
+    /// `__typename`.
+    Typename,
+    /// `__schema { queryType { name } }`.
+    Schema,
+    /// `__type(name: "<Model>") { name }`.
+    Type,
+}
+
+/// A query: request parts, root fields, and maybe an extra root field.
 #[derive(Debug, Clone)]
 pub(crate) struct QueryRaw {
     pub req: ReqRaw,
     pub roots: Vec<RootRaw>,
-    pub typename: bool,
+    pub extra: Extra,
 }
 
 fn system_bits() -> strategy!(u8) {
@@ -227,12 +240,17 @@ pub(crate) fn query_raw(cfg: &GenConfig) -> strategy!(QueryRaw) {
             usize::from(cfg.max_root_fields.max(1)) - 1,
             root_raw(cfg),
         ),
-        prop::bool::weighted(0.03),
+        pick([
+            (96, Extra::Nothing),
+            (2, Extra::Typename),
+            (1, Extra::Schema),
+            (1, Extra::Type),
+        ]),
     )
-        .prop_map(|(req, first, more, typename)| QueryRaw {
+        .prop_map(|(req, first, more, extra)| QueryRaw {
             req,
             roots: std::iter::once(first).chain(more).collect(),
-            typename,
+            extra,
         })
 }
 
@@ -610,8 +628,29 @@ pub(crate) fn build(raw: &QueryRaw, world: &World) -> Request {
     let mut r = super::request(world, &raw.req, &[]);
     r.operation = OperationType::Query;
     let mut fields: Vec<Selection> = raw.roots.iter().map(|x| root(world, x)).collect();
-    if raw.typename {
-        fields.push(leaf("__typename"));
+    match raw.extra {
+        Extra::Nothing => {}
+        Extra::Typename => fields.push(leaf("__typename")),
+        Extra::Schema => fields.push(Selection {
+            name: "__schema".into(),
+            selection: vec![Selection {
+                name: "queryType".into(),
+                selection: vec![leaf("name")],
+                ..Selection::default()
+            }],
+            ..Selection::default()
+        }),
+        Extra::Type => {
+            let model = world.models.first().map_or("Query", |m| m.name.as_str());
+            let mut args = Map::new();
+            args.insert("name".into(), json!(model));
+            fields.push(Selection {
+                name: "__type".into(),
+                args,
+                selection: vec![leaf("name")],
+                ..Selection::default()
+            });
+        }
     }
     dedupe_keys(&mut fields);
     r.fields = fields;
