@@ -47,9 +47,10 @@ fn kept(op: &Operation) -> bool {
 
 /// Known deviations of the reference (reported to the coordinator; not fixed here):
 ///
-/// 1. A single-entry or mutation `where: {id}` whose id holds U+0000 is answered (200) by the
-///    reference, where DATA-1 and §10 make any string with U+0000 a 400 (the sandbox's answer,
-///    and the reference's own for `posts(where: {id})`).
+/// 1. A single-entry or mutation `where: {id}` whose id holds U+0000 passes the reference's
+///    validation (then a 200, or a 403 from WRITE-0), where DATA-1 and §10 make any string
+///    with U+0000 a 400 at ERR-1 step 5 (the sandbox's answer, and the reference's own for
+///    `posts(where: {id})`).
 /// 2. After a PAT is deleted (§9, AUTH-4), the reference still toggles and deletes its grants
 ///    and sets its default stage (200); the sandbox refuses, the PAT and its grants being gone
 ///    (the reference's own `create_grant` refuses a deleted PAT as target).
@@ -69,7 +70,7 @@ fn known_deviation(
                     .and_then(Json::as_str)
                     .is_some_and(|id| id.contains('\u{0}'))
             });
-            (unique_nul && reference.status() == 200 && sandbox.status() == 400)
+            (unique_nul && reference.status() != 400 && sandbox.status() == 400)
                 .then_some("reference accepts U+0000 in a unique where id")
         }
         Operation::Manage(m) => {
