@@ -6,7 +6,7 @@
 //! `documentInStages(stages)`, an Enum field's operand in `where` or `data`, a localization's
 //! `locale`, …) is printed as an enum literal, everything else as a GraphQL literal of its JSON
 //! value. Types come from the environment's Content API SDL (READ-10,
-//! [`sdl`](crate::sandbox::schema::sdl)) read with `apollo-compiler`. A field, argument or input
+//! [`sdl`]) read with `apollo-compiler`. A field, argument or input
 //! member the schema lacks is printed by its JSON value alone (generated requests may be
 //! deliberately invalid: the server must then refuse what the reference refuses).
 //!
