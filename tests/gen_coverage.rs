@@ -52,17 +52,18 @@ fn key_family(key: &str, value: &Json) -> String {
     }
 }
 
-fn filter_families(w: &Json, seen: &mut Seen) {
+/// Counts the operator families of a filter (`prefix` tells conditions from `where`s).
+fn filter_families(w: &Json, seen: &mut Seen, prefix: &str) {
     let Json::Object(m) = w else { return };
     for (k, v) in m {
-        seen.add(key_family(k, v));
+        seen.add(format!("{prefix}{}", key_family(k, v)));
         match v {
-            Json::Object(_) => filter_families(v, seen),
+            Json::Object(_) => filter_families(v, seen, prefix),
             Json::Array(items) if matches!(k.as_str(), "AND" | "OR" | "NOT") => {
                 if items.is_empty() {
-                    seen.add(format!("{k} []"));
+                    seen.add(format!("{prefix}{k} []"));
                 }
-                items.iter().for_each(|x| filter_families(x, seen));
+                items.iter().for_each(|x| filter_families(x, seen, prefix));
             }
             _ => {}
         }
@@ -94,7 +95,7 @@ fn grant_features(g: &GrantSpec, seen: &mut Seen) {
     if let Some(c) = &g.condition {
         seen.add("grant condition");
         if let Ok(w) = serde_json::from_str::<Json>(c) {
-            filter_families(&w, seen);
+            filter_families(&w, seen, "condition ");
         }
     }
 }
@@ -141,7 +142,7 @@ fn selection_features(s: &Selection, depth: usize, seen: &mut Seen) {
         }
     }
     if let Some(w) = s.args.get("where") {
-        filter_families(w, seen);
+        filter_families(w, seen, "");
     }
     for c in &s.selection {
         let d = if matches!(s.name.as_str(), "edges") {
@@ -431,6 +432,29 @@ fn generated_cases_cover_the_contract() {
         "OR",
         "NOT",
         "AND []",
+        // the same in grant conditions (PERM-3)
+        "condition eq",
+        "condition eq null",
+        "condition _not",
+        "condition _in",
+        "condition _not_in",
+        "condition _contains",
+        "condition _not_contains",
+        "condition _starts_with",
+        "condition _not_starts_with",
+        "condition _ends_with",
+        "condition _not_ends_with",
+        "condition _lt",
+        "condition _lte",
+        "condition _gt",
+        "condition _gte",
+        "condition relation",
+        "condition _some",
+        "condition _every",
+        "condition _none",
+        "condition AND",
+        "condition OR",
+        "condition NOT",
         // reads
         "root list",
         "root single",
