@@ -46,7 +46,12 @@ fn the_value_tree_starts_at_the_case_and_shrinks_to_valid_cases() {
 /// Every generated case loads in the reference.
 #[test]
 fn generated_cases_load_in_the_reference() {
-    for cfg in [GenConfig::small(), GenConfig::default(), GenConfig::large()] {
+    for cfg in [
+        GenConfig::small(),
+        GenConfig::default(),
+        GenConfig::large(),
+        GenConfig::default().with_profile("hygraph-legacy"),
+    ] {
         for index in 0..150 {
             let c = case(11, index, &cfg);
             if let Err(e) = c.reference_state() {

@@ -54,8 +54,9 @@
 //!
 //! [`generate`]`(seed, index, config)` draws case `index` of a campaign seeded with `seed`
 //! from a ChaCha RNG keyed by both ([`case_rng`]), so the same triple gives the same case on
-//! every (64-bit) machine and every run. What a seed *means* is the strategies': changing a
-//! generator changes the case a seed gives. That is why divergences are persisted as scenario
+//! every (64-bit) machine and every run. What a seed *means* is the strategies' (and the
+//! proptest version's, pinned by `Cargo.lock`): changing a generator changes the case a seed
+//! gives. That is why divergences are persisted as scenario
 //! files, not as seeds.
 
 /// The return type of a strategy function whose value trees are `Send` (what
@@ -166,7 +167,9 @@ pub fn case_rng(seed: u64, index: u64) -> TestRng {
 }
 
 /// Case `index` of a campaign seeded with `seed`, with its value tree. Deterministic: the same
-/// `(seed, index, config)` gives the same case (see the module docs for what changes it).
+/// `(seed, index, config)` gives the same case (see the module docs for what changes it). An
+/// `Err` would be proptest refusing to build the tree, which these strategies never do (they
+/// filter nothing).
 pub fn generate(seed: u64, index: u64, config: &GenConfig) -> Result<Generated, GenError> {
     let runner_config = Config {
         // Nothing below depends on the environment's PROPTEST_* variables.
