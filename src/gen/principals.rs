@@ -72,12 +72,22 @@ impl Persona {
     }
 }
 
-/// A PAT: default stage, revoked, broad grants first, and grants of its own.
+/// What a persona's grants are limited to: one model, a condition on it, a locale list.
+#[derive(Debug, Clone)]
+pub(crate) struct ScopeRaw {
+    pub model: u8,
+    pub condition: Option<WhereRaw>,
+    pub locales: Option<u8>,
+}
+
+/// A PAT: default stage, revoked, a persona's grants (on everything, or within a scope, so
+/// that its conditions decide) first, and grants of its own.
 #[derive(Debug, Clone)]
 pub(crate) struct PatRaw {
     pub default_stage: Option<u8>,
     pub revoked: bool,
     pub persona: Persona,
+    pub scope: Option<ScopeRaw>,
     pub grants: Vec<GrantRaw>,
 }
 
@@ -106,16 +116,21 @@ pub(crate) fn action() -> strategy!(Action) {
     ])
 }
 
+/// A locale or stage list as a bit mask: `[]` (PERM-2: covers nothing) one time in four.
+fn list_mask() -> strategy!(u8) {
+    (0..4u8, 1..=u8::MAX).prop_map(|(empty, mask)| if empty == 3 { 0 } else { mask })
+}
+
 /// The grant strategy.
 pub(crate) fn grant_raw(cfg: &GenConfig) -> strategy!(GrantRaw) {
     (
         action(),
         maybe(65, any::<u8>()),
         maybe(35, where_raw(cfg.max_where_nodes.min(3))),
-        maybe(25, any::<u8>()),
-        maybe(35, any::<u8>()),
-        maybe(20, any::<u8>()),
-        maybe(35, any::<u8>()),
+        maybe(25, list_mask()),
+        maybe(35, list_mask()),
+        maybe(20, list_mask()),
+        maybe(35, list_mask()),
         prop::bool::weighted(0.08),
     )
         .prop_map(
@@ -145,12 +160,26 @@ pub(crate) fn principals_raw(cfg: &GenConfig) -> strategy!(PrincipalsRaw) {
             (3, Persona::Publisher),
             (5, Persona::Admin),
         ]),
+        maybe(
+            40,
+            (
+                any::<u8>(),
+                maybe(75, where_raw(cfg.max_where_nodes.min(3))),
+                maybe(25, any::<u8>()),
+            )
+                .prop_map(|(model, condition, locales)| ScopeRaw {
+                    model,
+                    condition,
+                    locales,
+                }),
+        ),
         prop::collection::vec(grant_raw(cfg), 0..=grants),
     )
-        .prop_map(|(default_stage, revoked, persona, grants)| PatRaw {
+        .prop_map(|(default_stage, revoked, persona, scope, grants)| PatRaw {
             default_stage,
             revoked,
             persona,
+            scope,
             grants,
         });
     (
@@ -250,9 +279,22 @@ pub(crate) fn build(raw: &PrincipalsRaw, world: &mut World) -> (PublicSpec, Vec<
     for (p, name) in raw.pats.iter().zip(PAT_NAMES) {
         let mut grants = Vec::new();
         for a in p.persona.actions() {
-            grants.push(GrantSpec {
-                id: id(),
-                ..GrantSpec::all(*a)
+            let scoped = p.scope.as_ref().map(|s| GrantRaw {
+                action: *a,
+                model: Some(s.model),
+                condition: s.condition.clone(),
+                locales: s.locales,
+                stages: None,
+                from: None,
+                to: None,
+                disabled: false,
+            });
+            grants.push(match scoped {
+                Some(g) => grant_spec(world, &g, id()),
+                None => GrantSpec {
+                    id: id(),
+                    ..GrantSpec::all(*a)
+                },
             });
         }
         grants.extend(p.grants.iter().map(|g| grant_spec(world, g, id())));

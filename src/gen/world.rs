@@ -213,14 +213,32 @@ impl World {
         self.abilities.push((pat.to_string(), g.action, model));
     }
 
-    /// The live PATs with a grant of `action` on model `m`.
-    pub fn able(&self, action: Action, m: usize) -> Vec<String> {
+    /// The models PAT `pat` holds a `READ` grant on, when it holds none on all models
+    /// (`None`: it reads every model, or nothing is known of it).
+    pub fn readable(&self, pat: &str) -> Option<Vec<usize>> {
+        let reads: Vec<Option<usize>> = self
+            .abilities
+            .iter()
+            .filter(|(p, a, _)| p == pat && *a == Action::Read)
+            .map(|(_, _, m)| *m)
+            .collect();
+        if reads.is_empty() || reads.contains(&None) {
+            return None;
+        }
+        let mut models: Vec<usize> = reads.into_iter().flatten().collect();
+        models.sort_unstable();
+        models.dedup();
+        Some(models)
+    }
+
+    /// The live PATs with a grant of `action`, each with the model it is on (`None`: all).
+    pub fn able(&self, action: Action) -> Vec<(String, Option<usize>)> {
         let live = self.live_pats();
-        let mut out: Vec<String> = Vec::new();
+        let mut out: Vec<(String, Option<usize>)> = Vec::new();
         for (p, a, model) in &self.abilities {
-            if *a == action && model.is_none_or(|x| x == m) && live.contains(&p) && !out.contains(p)
-            {
-                out.push(p.clone());
+            let pair = (p.clone(), *model);
+            if *a == action && live.contains(&p) && !out.contains(&pair) {
+                out.push(pair);
             }
         }
         out

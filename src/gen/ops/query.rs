@@ -16,7 +16,7 @@ use crate::gen::config::GenConfig;
 use crate::gen::filter::{id_raw, where_raw, IdRaw, IdSource, Scope, WhereRaw};
 use crate::gen::ops::{invalid, req_raw, ReqRaw};
 use crate::gen::world::{Filterable, World};
-use crate::op::{OperationType, Request, Selection};
+use crate::op::{Credential, OperationType, Request, Selection};
 
 /// The deepest chain of relation selections below a root entry.
 const MAX_REL_DEPTH: usize = 3;
@@ -122,7 +122,7 @@ fn system_bits() -> strategy!(u8) {
 }
 
 fn locales_list() -> strategy!(Vec<u8>) {
-    prop::collection::vec(any::<u8>(), 1..3)
+    prop::collection::vec(any::<u8>(), 1..4)
 }
 
 fn rel_sel_raw(cfg: &GenConfig) -> strategy!(RelSelRaw) {
@@ -202,10 +202,10 @@ fn root_raw(cfg: &GenConfig) -> strategy!(RootRaw) {
         ),
         maybe(45, where_raw(cfg.max_where_nodes)),
         maybe(30, (any::<u8>(), any::<bool>())),
-        maybe(30, any::<u8>()),
+        maybe(35, any::<u8>()),
         maybe(20, any::<u8>()),
         maybe(30, any::<u8>()),
-        maybe(25, locales_list()),
+        maybe(35, locales_list()),
         id_raw(),
         sel_raw(cfg, cfg.max_relation_selections, true),
         0..6u8,
@@ -540,8 +540,12 @@ fn document_in_stages(world: &World, m: usize, d: &DisRaw) -> Selection {
 }
 
 /// One root field.
-fn root(world: &World, raw: &RootRaw) -> Selection {
-    let m = world.model_at(raw.model);
+fn root(world: &World, raw: &RootRaw, readable: Option<&[usize]>) -> Selection {
+    // Mostly a model the principal reads (when it reads only some).
+    let m = match readable {
+        Some(ms) if !ms.is_empty() && raw.model < 180 => ms[usize::from(raw.model) % ms.len()],
+        _ => world.model_at(raw.model),
+    };
     let Some(model) = world.models.get(m) else {
         return leaf("__typename");
     };
@@ -627,7 +631,15 @@ pub(crate) fn dedupe_keys(fields: &mut [Selection]) {
 pub(crate) fn build(raw: &QueryRaw, world: &World) -> Request {
     let mut r = super::request(world, &raw.req, &[]);
     r.operation = OperationType::Query;
-    let mut fields: Vec<Selection> = raw.roots.iter().map(|x| root(world, x)).collect();
+    let readable = match &r.credential {
+        Credential::Token { pat, .. } if r.environment.is_none() => world.readable(pat),
+        _ => None,
+    };
+    let mut fields: Vec<Selection> = raw
+        .roots
+        .iter()
+        .map(|x| root(world, x, readable.as_deref()))
+        .collect();
     match raw.extra {
         Extra::Nothing => {}
         Extra::Typename => fields.push(leaf("__typename")),
