@@ -36,9 +36,12 @@
 //! values the content holds, or near them (other letter case, prefix, suffix, ±1), so they match
 //! some entries and miss others; ids name existing entries most of the time (loaded, or created
 //! by an earlier step via `{{created:K}}`); stages and locales always exist, grants cover some
-//! of them; PATs hold broad grants often (a reader, an editor, a publisher, an admin), and a
-//! mutation is mostly sent by a PAT holding its action, so conditions, locales and stages
-//! decide rather than WRITE-0. A few requests are deliberately invalid (400 paths), and a few
+//! of them, and `[]` lists come up often; PATs often act as a reader, an editor, a publisher
+//! or an admin, on everything or scoped to one model under a condition (so conditions decide,
+//! not a broader grant); reads mostly aim at models the principal reads and mutations are
+//! mostly sent by a PAT holding their action, so conditions, locales and stages decide rather
+//! than READ-1 and WRITE-0; filters favour localized fields (WHERE-2) and, on strings, the
+//! substring operators (WHERE-5). A few requests are deliberately invalid (400 paths), and a few
 //! provisioning calls are refused (PERM-4).
 //!
 //! Mutations address the first environment only, so `{{created:K}}` names entries of the
