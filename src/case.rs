@@ -266,6 +266,24 @@ mod tests {
     }
 
     #[test]
+    fn manage_targets_round_trip_through_yaml() {
+        use crate::op::{Manage, Target};
+        for target in [Target::Public, Target::Pat("ann".into())] {
+            let m = Operation::Manage(Manage::SetDefaultStage {
+                environment: None,
+                target,
+                stage: "DRAFT".into(),
+            });
+            let text = serde_yaml_ng::to_string(&m).unwrap();
+            assert!(!text.contains('!'), "no YAML tags: {text}");
+            let back: Operation = serde_yaml_ng::from_str(&text).unwrap();
+            assert_eq!(back, m, "{text}");
+            let json = serde_json::to_string(&m).unwrap();
+            assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), m);
+        }
+    }
+
+    #[test]
     fn a_case_becomes_a_scenario_that_loads_and_replays() {
         let env: EnvSpec = serde_yaml_ng::from_str(
             r#"

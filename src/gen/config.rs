@@ -120,3 +120,22 @@ impl GenConfig {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_is_found_by_its_name() {
+        for name in GenConfig::PRESETS {
+            assert_eq!(
+                GenConfig::preset(name).map(|c| c.name),
+                Some(name.to_string())
+            );
+        }
+        assert_eq!(GenConfig::preset("huge"), None);
+        let legacy = GenConfig::small().with_profile("hygraph-legacy");
+        assert_eq!(legacy.profile, "hygraph-legacy");
+        assert!(GenConfig::small().max_steps < GenConfig::default().max_steps);
+    }
+}

@@ -263,8 +263,11 @@ impl Scope<'_> {
         k: u16,
     ) -> Json {
         let pick = raw.pick.wrapping_add(k);
+        // In an `_in` list, every other value comes from the pool (the content may hold one
+        // value only).
+        let source = if k % 2 == 1 { Source::Pool } else { raw.source };
         let clamp = matches!(f, Filterable::Stamp(_)).then_some(self.world.latest);
-        let base = match raw.source {
+        let base = match source {
             Source::Content | Source::Null => self
                 .content(m, f, pick)
                 .unwrap_or_else(|| self.pool(f, ty, pick)),
@@ -304,13 +307,50 @@ impl Scope<'_> {
             .iter()
             .filter(|f| matches!(f, Filterable::Scalar(_)))
             .count();
+        // Localized fields count twice: a filter on one is read in the served locale
+        // (WHERE-2), where READ-2's locale choice and fallback are decided.
+        let localized: Vec<Filterable> = self
+            .world
+            .models
+            .get(m)
+            .map(|x| {
+                (0..x.scalars.len())
+                    .filter(|i| x.scalars[*i].localized)
+                    .map(Filterable::Scalar)
+                    .collect()
+            })
+            .unwrap_or_default();
         let f = if node.system || scalars == 0 {
             *fields.get(scalars + usize::from(node.field) % (fields.len() - scalars).max(1))?
         } else {
-            *fields.get(usize::from(node.field) % scalars)?
+            let i = usize::from(node.field) % (scalars + localized.len());
+            match fields.get(i).filter(|_| i < scalars) {
+                Some(f) => *f,
+                None => *localized.get(i - scalars)?,
+            }
         };
         let (name, ty) = self.world.field(m, f);
-        let ops = ops_for(&ty);
+        // Strings favour the substring operators (WHERE-5 holds most of their edge cases).
+        const STRING_WEIGHTED: [Op; 14] = [
+            Op::Eq,
+            Op::NotEq,
+            Op::In,
+            Op::NotIn,
+            Op::Contains,
+            Op::NotContains,
+            Op::StartsWith,
+            Op::NotStartsWith,
+            Op::EndsWith,
+            Op::NotEndsWith,
+            Op::Contains,
+            Op::StartsWith,
+            Op::EndsWith,
+            Op::Contains,
+        ];
+        let ops: &[Op] = match ty {
+            ScalarType::String => &STRING_WEIGHTED,
+            _ => ops_for(&ty),
+        };
         let mut op = *ops.get(usize::from(node.op) % ops.len())?;
         if f == Filterable::Id && is_substring(op) && self.world.creates {
             op = Op::Eq;

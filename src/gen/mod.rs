@@ -22,13 +22,32 @@
 //! | grants, the public principal, PATs, a second environment | `principals` |
 //! | `where` filters and conditions | `filter` |
 //! | queries, mutations, provisioning, invalid variants | `ops` |
+//! | value pools and values near a given one | `values` |
+//! | what the build knows (names, loaded ids and values, PATs, grants) | `world` |
+//! | weighted choices, lazy options, step lists that shrink to one step | `choice` |
+//!
+//! A campaign draws 20–60 steps per case (`default`), but the step list shrinks down to a
+//! single step; a case whose failure needs one request shrinks to one step and no entries in
+//! a few hundred shrink steps (`tests/gen.rs`). Generating a `default` case (about 40 steps)
+//! takes a few hundred microseconds in a release build: building the value tree and mapping it
+//! to a [`Case`] cost about the same; reuse the project for all its steps.
 //!
 //! Values are biased toward informative cases: filter and condition operands are drawn from the
 //! values the content holds, or near them (other letter case, prefix, suffix, ±1), so they match
 //! some entries and miss others; ids name existing entries most of the time (loaded, or created
 //! by an earlier step via `{{created:K}}`); stages and locales always exist, grants cover some
-//! of them. A few requests are deliberately invalid (400 paths), and a few provisioning calls
-//! are refused (PERM-4).
+//! of them, and `[]` lists come up often; PATs often act as a reader, an editor, a publisher
+//! or an admin, on everything or scoped to one model under a condition (so conditions decide,
+//! not a broader grant); reads mostly aim at models the principal reads and mutations are
+//! mostly sent by a PAT holding their action, so conditions, locales and stages decide rather
+//! than READ-1 and WRITE-0; filters favour localized fields (WHERE-2) and, on strings, the
+//! substring operators (WHERE-5). A few requests are deliberately invalid (400 paths), and a few
+//! provisioning calls are refused (PERM-4).
+//!
+//! Mutations address the first environment only, so `{{created:K}}` names entries of the
+//! first environment. The generator numbers the `create` fields of earlier steps; a create that
+//! fails makes a later K name another entry than intended (the same one on both sides, each
+//! substituting its own K-th entry), and a K past the last entry created names none.
 //!
 //! Generated cases respect "How a harness compares": no id substring operator and no `orderBy:
 //! id_*` in a case that creates entries, and no filter on `createdAt`, `updatedAt` or
@@ -38,8 +57,9 @@
 //!
 //! [`generate`]`(seed, index, config)` draws case `index` of a campaign seeded with `seed`
 //! from a ChaCha RNG keyed by both ([`case_rng`]), so the same triple gives the same case on
-//! every (64-bit) machine and every run. What a seed *means* is the strategies': changing a
-//! generator changes the case a seed gives. That is why divergences are persisted as scenario
+//! every (64-bit) machine and every run. What a seed *means* is the strategies' (and the
+//! proptest version's, pinned by `Cargo.lock`): changing a generator changes the case a seed
+//! gives. That is why divergences are persisted as scenario
 //! files, not as seeds.
 
 /// The return type of a strategy function whose value trees are `Send` (what
@@ -54,129 +74,7 @@ macro_rules! strategy {
     };
 }
 
-// Choice helpers. proptest's unions (`prop_oneof!`, `prop::option::*`) keep a forked
-// runner for every alternative not taken, which made generation ten times slower; these map
-// one integer range instead, and shrink the same way (toward the first choice, `None`,
-// `false`).
-
-/// One of `choices`, each with its weight; shrinks toward the first.
-pub(crate) fn pick<T, const N: usize>(choices: [(u32, T); N]) -> strategy!(T)
-where
-    T: Clone + std::fmt::Debug + Send + Sync + 'static,
-{
-    let fallback = choices[0].1.clone();
-    let total = choices.iter().map(|c| c.0).sum::<u32>().max(1);
-    (0..total).prop_map(move |x| {
-        let mut acc = 0u32;
-        for (w, v) in &choices {
-            acc += w;
-            if x < acc {
-                return v.clone();
-            }
-        }
-        fallback.clone()
-    })
-}
-
-/// `0` with weight `zero`, else one of `1..hi` (weight 1 each); shrinks toward 0.
-pub(crate) fn zero_or(zero: u8, hi: u8) -> strategy!(u8) {
-    let span = hi.saturating_sub(1);
-    (0..zero.saturating_add(span).max(1)).prop_map(move |x| {
-        x.saturating_sub(zero)
-            .saturating_add(u8::from(x >= zero))
-            .min(hi.saturating_sub(1))
-    })
-}
-
-/// `true` with `percent` % odds (0 and 100 included); shrinks toward `false`.
-pub(crate) fn chance(percent: u8) -> strategy!(bool) {
-    let p = percent.min(100);
-    (0..100u8).prop_map(move |x| x >= 100 - p)
-}
-
-/// `Some` of `s` with `percent` % odds (0 and 100 included); shrinks toward `None` first,
-/// then within the value. The inner value is drawn only when it is `Some`.
-pub(crate) fn maybe<S>(percent: u8, s: S) -> strategy!(Option<S::Value>)
-where
-    S: Strategy + Send + Sync + 'static,
-    S::Tree: Send + 'static,
-{
-    Maybe {
-        percent: percent.min(100),
-        inner: s,
-    }
-}
-
-/// See [`maybe`].
-#[derive(Debug, Clone)]
-struct Maybe<S> {
-    percent: u8,
-    inner: S,
-}
-
-/// The value tree of [`Maybe`]: `None` until drawn otherwise; a `Some` first simplifies to
-/// `None`, and if that is rejected (`complicate`), within the inner value.
-#[derive(Debug, Clone)]
-struct MaybeTree<T> {
-    inner: Option<T>,
-    none: bool,
-    tried_none: bool,
-}
-
-impl<S: Strategy> Strategy for Maybe<S> {
-    type Tree = MaybeTree<S::Tree>;
-    type Value = Option<S::Value>;
-
-    fn new_tree(&self, runner: &mut TestRunner) -> proptest::strategy::NewTree<Self> {
-        let roll = (0..100u8).new_tree(runner)?.current();
-        let inner = if roll < self.percent {
-            Some(self.inner.new_tree(runner)?)
-        } else {
-            None
-        };
-        Ok(MaybeTree {
-            inner,
-            none: false,
-            tried_none: false,
-        })
-    }
-}
-
-impl<T: ValueTree> ValueTree for MaybeTree<T> {
-    type Value = Option<T::Value>;
-
-    fn current(&self) -> Self::Value {
-        match &self.inner {
-            Some(t) if !self.none => Some(t.current()),
-            _ => None,
-        }
-    }
-
-    fn simplify(&mut self) -> bool {
-        match &mut self.inner {
-            None => false,
-            Some(_) if self.none => false,
-            Some(_) if !self.tried_none => {
-                self.tried_none = true;
-                self.none = true;
-                true
-            }
-            Some(t) => t.simplify(),
-        }
-    }
-
-    fn complicate(&mut self) -> bool {
-        match &mut self.inner {
-            None => false,
-            Some(_) if self.none => {
-                self.none = false;
-                true
-            }
-            Some(t) => t.complicate(),
-        }
-    }
-}
-
+pub(crate) mod choice;
 pub mod config;
 pub(crate) mod content;
 pub(crate) mod filter;
@@ -190,6 +88,8 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 pub use config::GenConfig;
+
+pub(crate) use choice::{chance, long_vec, maybe, pick, some_of, zero_or};
 
 use crate::case::Case;
 use crate::model::spec::EnvSpec;
@@ -270,7 +170,9 @@ pub fn case_rng(seed: u64, index: u64) -> TestRng {
 }
 
 /// Case `index` of a campaign seeded with `seed`, with its value tree. Deterministic: the same
-/// `(seed, index, config)` gives the same case (see the module docs for what changes it).
+/// `(seed, index, config)` gives the same case (see the module docs for what changes it). An
+/// `Err` would be proptest refusing to build the tree, which these strategies never do (they
+/// filter nothing).
 pub fn generate(seed: u64, index: u64, config: &GenConfig) -> Result<Generated, GenError> {
     let runner_config = Config {
         // Nothing below depends on the environment's PROPTEST_* variables.
@@ -319,5 +221,23 @@ fn build(raw: &CaseRaw, profile: &str) -> Case {
         profile: profile.to_string(),
         environments,
         steps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn the_rng_of_a_case_depends_on_seed_and_index() {
+        let draw = |seed, index| {
+            let mut r = TestRunner::new_with_rng(Config::default(), case_rng(seed, index));
+            (0..u64::MAX).new_tree(&mut r).unwrap().current()
+        };
+        assert_eq!(draw(1, 2), draw(1, 2));
+        assert_ne!(draw(1, 2), draw(1, 3));
+        assert_ne!(draw(1, 2), draw(2, 2));
     }
 }

@@ -37,20 +37,67 @@ pub(crate) struct GrantRaw {
     pub disabled: bool,
 }
 
-/// A PAT: default stage, revoked, a broad `READ` grant first, and grants.
+/// Broad grants a PAT starts with (all models, locales and stages), before its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Persona {
+    /// None.
+    Nobody,
+    /// `READ`.
+    Reader,
+    /// `READ`, `CREATE`, `UPDATE`.
+    Editor,
+    /// `READ`, `PUBLISH`, `UNPUBLISH`.
+    Publisher,
+    /// Every action but `READ_VERSIONS`.
+    Admin,
+}
+
+impl Persona {
+    /// Its actions.
+    fn actions(self) -> &'static [Action] {
+        match self {
+            Persona::Nobody => &[],
+            Persona::Reader => &[Action::Read],
+            Persona::Editor => &[Action::Read, Action::Create, Action::Update],
+            Persona::Publisher => &[Action::Read, Action::Publish, Action::Unpublish],
+            Persona::Admin => &[
+                Action::Read,
+                Action::Create,
+                Action::Update,
+                Action::Delete,
+                Action::Publish,
+                Action::Unpublish,
+            ],
+        }
+    }
+}
+
+/// What a persona's grants are limited to: one model, a condition on it, a locale list.
+#[derive(Debug, Clone)]
+pub(crate) struct ScopeRaw {
+    pub model: u8,
+    pub condition: Option<WhereRaw>,
+    pub locales: Option<u8>,
+}
+
+/// A PAT: default stage, revoked, a persona's grants (on everything, or within a scope, so
+/// that its conditions decide) first, and grants of its own.
 #[derive(Debug, Clone)]
 pub(crate) struct PatRaw {
     pub default_stage: Option<u8>,
     pub revoked: bool,
-    pub broad_read: bool,
+    pub persona: Persona,
+    pub scope: Option<ScopeRaw>,
     pub grants: Vec<GrantRaw>,
 }
 
-/// The principals of the first environment, and the second environment (when `Some`: its
-/// public grants READ-everything or none, and whether its second PAT reads everything).
+/// The principals of the first environment (the public one with PERM-5's "initialize
+/// defaults" grant or not), and the second environment (when `Some`: its public grants
+/// READ-everything or none, and whether its second PAT reads everything).
 #[derive(Debug, Clone)]
 pub(crate) struct PrincipalsRaw {
     pub public_stage: Option<u8>,
+    pub public_defaults: bool,
     pub public: Vec<GrantRaw>,
     pub pats: Vec<PatRaw>,
     pub second: Option<(bool, bool)>,
@@ -69,16 +116,21 @@ pub(crate) fn action() -> strategy!(Action) {
     ])
 }
 
+/// A locale or stage list as a bit mask: `[]` (PERM-2: covers nothing) one time in four.
+fn list_mask() -> strategy!(u8) {
+    (0..4u8, 1..=u8::MAX).prop_map(|(empty, mask)| if empty == 3 { 0 } else { mask })
+}
+
 /// The grant strategy.
 pub(crate) fn grant_raw(cfg: &GenConfig) -> strategy!(GrantRaw) {
     (
         action(),
         maybe(65, any::<u8>()),
         maybe(35, where_raw(cfg.max_where_nodes.min(3))),
-        maybe(25, any::<u8>()),
-        maybe(35, any::<u8>()),
-        maybe(20, any::<u8>()),
-        maybe(35, any::<u8>()),
+        maybe(25, list_mask()),
+        maybe(35, list_mask()),
+        maybe(20, list_mask()),
+        maybe(35, list_mask()),
         prop::bool::weighted(0.08),
     )
         .prop_map(
@@ -100,31 +152,57 @@ pub(crate) fn principals_raw(cfg: &GenConfig) -> strategy!(PrincipalsRaw) {
     let grants = usize::from(cfg.max_grants);
     let pat = (
         maybe(50, any::<u8>()),
-        prop::bool::weighted(0.08),
-        prop::bool::weighted(0.5),
+        prop::bool::weighted(0.05),
+        pick([
+            (2, Persona::Nobody),
+            (3, Persona::Reader),
+            (4, Persona::Editor),
+            (3, Persona::Publisher),
+            (5, Persona::Admin),
+        ]),
+        maybe(
+            40,
+            (
+                any::<u8>(),
+                maybe(75, where_raw(cfg.max_where_nodes.min(3))),
+                maybe(25, any::<u8>()),
+            )
+                .prop_map(|(model, condition, locales)| ScopeRaw {
+                    model,
+                    condition,
+                    locales,
+                }),
+        ),
         prop::collection::vec(grant_raw(cfg), 0..=grants),
     )
-        .prop_map(|(default_stage, revoked, broad_read, grants)| PatRaw {
+        .prop_map(|(default_stage, revoked, persona, scope, grants)| PatRaw {
             default_stage,
             revoked,
-            broad_read,
+            persona,
+            scope,
             grants,
         });
     (
         maybe(30, any::<u8>()),
-        prop::collection::vec(grant_raw(cfg), 0..=grants.min(3)),
+        (
+            prop::bool::weighted(0.55),
+            prop::collection::vec(grant_raw(cfg), 0..=grants.min(3)),
+        ),
         prop::collection::vec(pat, 1..=usize::from(cfg.max_pats.clamp(1, 4))),
         maybe(
             cfg.second_environment_percent,
             (any::<bool>(), any::<bool>()),
         ),
     )
-        .prop_map(|(public_stage, public, pats, second)| PrincipalsRaw {
-            public_stage,
-            public,
-            pats,
-            second,
-        })
+        .prop_map(
+            |(public_stage, (public_defaults, public), pats, second)| PrincipalsRaw {
+                public_stage,
+                public_defaults,
+                public,
+                pats,
+                second,
+            },
+        )
 }
 
 /// The grant spec of `raw` (valid by construction: lists only where the action takes them, a
@@ -183,21 +261,40 @@ pub(crate) fn build(raw: &PrincipalsRaw, world: &mut World) -> (PublicSpec, Vec<
         ids.push(id.clone());
         Some(id)
     };
+    let mut public_grants = Vec::new();
+    if raw.public_defaults {
+        // PERM-5: READ, all models and locales, stages [PUBLISHED].
+        public_grants.push(GrantSpec {
+            id: id(),
+            stages: Some(vec!["PUBLISHED".into()]),
+            ..GrantSpec::all(Action::Read)
+        });
+    }
+    public_grants.extend(raw.public.iter().map(|g| grant_spec(world, g, id())));
     let public = PublicSpec {
         default_stage: raw.public_stage.map(|s| world.stage_at(s)),
-        grants: raw
-            .public
-            .iter()
-            .map(|g| grant_spec(world, g, id()))
-            .collect(),
+        grants: public_grants,
     };
     let mut pats = Vec::new();
     for (p, name) in raw.pats.iter().zip(PAT_NAMES) {
         let mut grants = Vec::new();
-        if p.broad_read {
-            grants.push(GrantSpec {
-                id: id(),
-                ..GrantSpec::all(Action::Read)
+        for a in p.persona.actions() {
+            let scoped = p.scope.as_ref().map(|s| GrantRaw {
+                action: *a,
+                model: Some(s.model),
+                condition: s.condition.clone(),
+                locales: s.locales,
+                stages: None,
+                from: None,
+                to: None,
+                disabled: false,
+            });
+            grants.push(match scoped {
+                Some(g) => grant_spec(world, &g, id()),
+                None => GrantSpec {
+                    id: id(),
+                    ..GrantSpec::all(*a)
+                },
             });
         }
         grants.extend(p.grants.iter().map(|g| grant_spec(world, g, id())));
@@ -209,6 +306,16 @@ pub(crate) fn build(raw: &PrincipalsRaw, world: &mut World) -> (PublicSpec, Vec<
         });
     }
     world.pats = pats.iter().map(|p| p.name.clone()).collect();
+    for p in &pats {
+        for g in &p.grants {
+            world.record_grant(&p.name, g);
+        }
+    }
+    world.revoked = pats
+        .iter()
+        .filter(|p| p.revoked)
+        .map(|p| p.name.clone())
+        .collect();
     world.grants = ids;
     (public, pats)
 }

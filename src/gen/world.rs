@@ -5,6 +5,7 @@
 
 use serde_json::Value as Json;
 
+use crate::model::grant::{Action, GrantSpec};
 use crate::model::value::ScalarType;
 
 /// A declared scalar field.
@@ -94,6 +95,12 @@ pub(crate) struct World {
     pub second_env: Option<String>,
     /// PAT names of the first environment known so far (loaded, then created by steps).
     pub pats: Vec<String>,
+    /// What the first environment's PATs may do, as far as their enabled grants tell: (PAT,
+    /// action, model or `None` for all). Grants created by steps are added; toggles and
+    /// deletions are not tracked (this only biases which PAT a mutation is sent with).
+    pub abilities: Vec<(String, Action, Option<usize>)>,
+    /// PATs of the first environment revoked so far (loaded so, or deleted by a step).
+    pub revoked: Vec<String>,
     /// PAT names of the second environment.
     pub second_pats: Vec<String>,
     /// Grant ids of the first environment known so far (loaded, then created by steps).
@@ -181,6 +188,60 @@ impl World {
             .filter(|(i, _)| *i < 8 && mask & (1 << i) != 0)
             .map(|(_, s)| s.clone())
             .collect()
+    }
+
+    /// The PATs of the first environment not revoked so far.
+    pub fn live_pats(&self) -> Vec<&String> {
+        self.pats
+            .iter()
+            .filter(|p| !self.revoked.contains(p))
+            .collect()
+    }
+
+    /// Records what grant `g` of PAT `pat` allows (nothing if disabled).
+    pub fn record_grant(&mut self, pat: &str, g: &GrantSpec) {
+        if !g.enabled {
+            return;
+        }
+        let model = match &g.model {
+            None => None,
+            Some(name) => match self.models.iter().position(|m| &m.name == name) {
+                Some(i) => Some(i),
+                None => return,
+            },
+        };
+        self.abilities.push((pat.to_string(), g.action, model));
+    }
+
+    /// The models PAT `pat` holds a `READ` grant on, when it holds none on all models
+    /// (`None`: it reads every model, or nothing is known of it).
+    pub fn readable(&self, pat: &str) -> Option<Vec<usize>> {
+        let reads: Vec<Option<usize>> = self
+            .abilities
+            .iter()
+            .filter(|(p, a, _)| p == pat && *a == Action::Read)
+            .map(|(_, _, m)| *m)
+            .collect();
+        if reads.is_empty() || reads.contains(&None) {
+            return None;
+        }
+        let mut models: Vec<usize> = reads.into_iter().flatten().collect();
+        models.sort_unstable();
+        models.dedup();
+        Some(models)
+    }
+
+    /// The live PATs with a grant of `action`, each with the model it is on (`None`: all).
+    pub fn able(&self, action: Action) -> Vec<(String, Option<usize>)> {
+        let live = self.live_pats();
+        let mut out: Vec<(String, Option<usize>)> = Vec::new();
+        for (p, a, model) in &self.abilities {
+            let pair = (p.clone(), *model);
+            if *a == action && live.contains(&p) && !out.contains(&pair) {
+                out.push(pair);
+            }
+        }
+        out
     }
 
     /// The placeholders of entries of model `m` created by earlier steps.

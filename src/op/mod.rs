@@ -173,14 +173,31 @@ impl Selection {
     }
 }
 
-/// Which principal a provisioning call targets.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Which principal a provisioning call targets: `public`, or `{pat: NAME}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     /// The public Content API of the environment.
     Public,
     /// A PAT, by name.
     Pat(String),
+}
+
+/// Written as `public` or `{pat: NAME}` in every format: serde's derived form of a newtype
+/// variant becomes a YAML tag (`!pat NAME`), which the derived `Deserialize` of the internally
+/// tagged [`Manage`] cannot read back.
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        match self {
+            Target::Public => s.serialize_str("public"),
+            Target::Pat(name) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("pat", name)?;
+                m.end()
+            }
+        }
+    }
 }
 
 /// A Management API call (§9), by names.

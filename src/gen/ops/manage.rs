@@ -186,10 +186,21 @@ pub(crate) fn build(raw: &ManageRaw, world: &mut World) -> Manage {
                 default_stage: raw.flag.then(|| world.stage_at(raw.stage)),
             }
         }
-        ManageKind::DeletePat if !world.pats.is_empty() => Manage::DeletePat {
-            environment: None,
-            name: world.pats[pick % world.pats.len()].clone(),
-        },
+        // A PAT created by a step if there is one (else a loaded one): revoking a loaded PAT
+        // early turns every later request of it into a 401.
+        ManageKind::DeletePat if !world.pats.is_empty() => {
+            let created: Vec<&String> =
+                world.pats.iter().filter(|p| p.starts_with("new")).collect();
+            let name = match created.get(pick % created.len().max(1)) {
+                Some(n) => (*n).clone(),
+                None => world.pats[pick % world.pats.len()].clone(),
+            };
+            world.revoked.push(name.clone());
+            Manage::DeletePat {
+                environment: None,
+                name,
+            }
+        }
         ManageKind::DefaultStage => Manage::SetDefaultStage {
             environment: None,
             target: target(world, raw.principal),
@@ -200,13 +211,19 @@ pub(crate) fn build(raw: &ManageRaw, world: &mut World) -> Manage {
             world.made_grants += 1;
             let id = format!("c{}", world.made_grants);
             let mut grant = grant_spec(world, &raw.grant, Some(id.clone()));
+            let target = target(world, raw.principal);
             match raw.refuse {
                 Some(v) => refuse(world, &mut grant, v),
-                None => world.grants.push(id),
+                None => {
+                    world.grants.push(id);
+                    if let Target::Pat(p) = &target {
+                        world.record_grant(p, &grant);
+                    }
+                }
             }
             Manage::CreateGrant {
                 environment: None,
-                target: target(world, raw.principal),
+                target,
                 grant,
             }
         }

@@ -14,7 +14,7 @@ pub(crate) mod query;
 
 use proptest::prelude::*;
 
-use crate::gen::{chance, maybe, pick, zero_or};
+use crate::gen::{chance, long_vec, maybe, pick, zero_or};
 
 use crate::gen::config::GenConfig;
 use crate::gen::world::World;
@@ -58,16 +58,15 @@ pub(crate) struct CredRaw {
     pub scheme: u8,
 }
 
-/// Where a request goes besides its environment: the case's project, another project (404),
-/// an environment that does not exist (404).
+/// Where a request goes besides its environment: the case's project, or another project (404,
+/// ERR-1 step 1). (Not an unknown environment of the case's project: a case cannot encode a
+/// step addressed to an environment it lacks, [`Case::query_text`](crate::case::Case::query_text).)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Route {
     /// The case's project.
     Normal,
     /// A project id that does not exist.
     OtherProject,
-    /// An environment that does not exist.
-    UnknownEnvironment,
 }
 
 /// What every content request has besides its fields.
@@ -94,16 +93,18 @@ pub(crate) enum StepRaw {
     Manage(manage::ManageRaw),
 }
 
-fn cred_raw() -> strategy!(CredRaw) {
+fn cred_raw(queries: bool) -> strategy!(CredRaw) {
+    // Mutations by the public principal are rare in practice.
+    let public = if queries { 8 } else { 2 };
     (
         pick([
-            (15, CredKind::Pat),
-            (4, CredKind::Public),
+            (30, CredKind::Pat),
+            (public, CredKind::Public),
             (1, CredKind::Header),
         ]),
         any::<u8>(),
-        zero_or(27, 7),
-        pick([(30, 0u8), (1, 1), (1, 2), (1, 3)]),
+        zero_or(60, 7),
+        pick([(60, 0u8), (1, 1), (1, 2), (1, 3)]),
     )
         .prop_map(|(kind, pat, form, scheme)| CredRaw {
             kind,
@@ -116,17 +117,15 @@ fn cred_raw() -> strategy!(CredRaw) {
 pub(crate) fn req_raw(cfg: &GenConfig, queries: bool) -> strategy!(ReqRaw) {
     let get = if queries { 6 } else { 0 };
     (
-        cred_raw(),
-        prop::bool::weighted(0.12),
+        cred_raw(queries),
+        // Mutations stay in the first environment: every entry a case creates lives there, so
+        // `{{created:K}}` counts them unambiguously.
+        chance(if queries { 12 } else { 0 }),
         maybe(20, any::<u8>()),
         maybe(20, prop::collection::vec(any::<u8>(), 1..3)),
         prop::bool::weighted(0.3),
         chance(get),
-        pick([
-            (98, Route::Normal),
-            (1, Route::OtherProject),
-            (1, Route::UnknownEnvironment),
-        ]),
+        pick([(98, Route::Normal), (2, Route::OtherProject)]),
         maybe(cfg.invalid_percent, any::<u8>()),
     )
         .prop_map(
@@ -157,7 +156,7 @@ pub(crate) fn steps_raw(cfg: &GenConfig) -> strategy!(Vec<StepRaw>) {
     ];
     let min = usize::from(cfg.min_steps.max(1));
     let max = usize::from(cfg.max_steps).max(min);
-    prop::collection::vec(step, min..=max)
+    long_vec(min, max, step)
 }
 
 /// Whether any step has a `create` field.
@@ -182,7 +181,7 @@ pub(crate) fn build(steps: &[StepRaw], world: &mut World) -> Vec<Operation> {
 
 /// The credential of `raw` for a request to the first (or, with `second`, the second)
 /// environment.
-fn credential(world: &World, raw: &CredRaw, second: bool) -> Credential {
+fn credential(world: &World, raw: &CredRaw, second: bool, prefer: &[String]) -> Credential {
     match raw.kind {
         CredKind::Public => Credential::Public,
         CredKind::Header => Credential::Header {
@@ -195,10 +194,16 @@ fn credential(world: &World, raw: &CredRaw, second: bool) -> Credential {
             let other = world.second_env.as_deref();
             // Form 6: a valid token of the other environment (AUTH-3), when there is one.
             let cross = raw.form == 6 && other.is_some();
-            let pool = if second != cross {
-                &world.second_pats
+            // Mostly a live PAT of the first environment (a revoked one 1 time in 8).
+            let live = world.live_pats();
+            let pool: Vec<&String> = if second != cross {
+                world.second_pats.iter().collect()
+            } else if raw.pat < 192 && !prefer.is_empty() {
+                prefer.iter().collect()
+            } else if raw.pat < 224 && !live.is_empty() {
+                live
             } else {
-                &world.pats
+                world.pats.iter().collect()
             };
             let Some(pat) = pool.get(usize::from(raw.pat) % pool.len().max(1)) else {
                 return Credential::Public;
@@ -224,7 +229,7 @@ fn credential(world: &World, raw: &CredRaw, second: bool) -> Credential {
             };
             let scheme = ["Bearer", "bearer", "BEARER", "Basic"][usize::from(raw.scheme % 4)];
             Credential::Token {
-                pat: pat.clone(),
+                pat: (*pat).clone(),
                 form,
                 scheme: scheme.to_string(),
             }
@@ -232,13 +237,14 @@ fn credential(world: &World, raw: &CredRaw, second: bool) -> Credential {
     }
 }
 
-/// A request with `raw`'s credential, headers, method and route (fields left empty).
-fn request(world: &World, raw: &ReqRaw) -> Request {
+/// A request with `raw`'s credential, headers, method and route (fields left empty); a PAT
+/// credential is mostly one of `prefer` when it is not empty.
+fn request(world: &World, raw: &ReqRaw, prefer: &[String]) -> Request {
     let second = raw.second_env && world.second_env.is_some();
-    let environment = match raw.route {
-        Route::UnknownEnvironment => Some("nowhere".to_string()),
-        _ if second => world.second_env.clone(),
-        _ => None,
+    let environment = if second {
+        world.second_env.clone()
+    } else {
+        None
     };
     let sep = if raw.spaced { " , " } else { "," };
     let locales_header = raw.locales_header.as_ref().map(|ls| {
@@ -253,7 +259,7 @@ fn request(world: &World, raw: &ReqRaw) -> Request {
     Request {
         environment,
         project: (raw.route == Route::OtherProject).then(|| "no-such-project".to_string()),
-        credential: credential(world, &raw.cred, second),
+        credential: credential(world, &raw.cred, second, prefer),
         stage_header: raw
             .stage_header
             .map(|s| world.stage_at(s))

@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 
-use crate::gen::{maybe, pick};
+use crate::gen::{maybe, pick, some_of};
 use serde_json::{json, Map, Value as Json};
 
 use crate::gen::config::GenConfig;
@@ -17,6 +17,7 @@ use crate::gen::ops::{invalid, req_raw, ReqRaw};
 use crate::gen::values::pool;
 use crate::gen::world::{Filterable, World};
 use crate::model::condition::Op;
+use crate::model::grant::Action;
 use crate::op::{OperationType, Request, Selection};
 
 /// A mutation kind.
@@ -32,6 +33,28 @@ pub(crate) enum MutKind {
     Publish,
     /// `unpublishX(where, from)`.
     Unpublish,
+}
+
+impl MutKind {
+    /// Every kind.
+    pub(crate) const ALL: [MutKind; 5] = [
+        MutKind::Create,
+        MutKind::Update,
+        MutKind::Delete,
+        MutKind::Publish,
+        MutKind::Unpublish,
+    ];
+
+    /// The action it needs (§7).
+    pub(crate) fn action(self) -> Action {
+        match self {
+            MutKind::Create => Action::Create,
+            MutKind::Update => Action::Update,
+            MutKind::Delete => Action::Delete,
+            MutKind::Publish => Action::Publish,
+            MutKind::Unpublish => Action::Unpublish,
+        }
+    }
 }
 
 /// A relation input: which relation-like field, which operation (`connect`, `disconnect`,
@@ -94,7 +117,7 @@ fn data_raw() -> strategy!(DataRaw) {
         .prop_map(|(op, locale, values)| LocInputRaw { op, locale, values });
     (
         prop::collection::vec((any::<u8>(), operand_raw()), 0..4),
-        prop::collection::vec(rel, 0..2),
+        some_of(45, 2, rel),
         prop::collection::vec(loc, 0..2),
     )
         .prop_map(|(scalars, rels, locs)| DataRaw {
@@ -303,26 +326,26 @@ fn data(world: &World, m: usize, raw: &DataRaw, create: bool) -> Json {
 }
 
 /// One mutation field.
-fn field(world: &World, raw: &MutFieldRaw) -> Selection {
-    let m = world.model_at(raw.model);
+fn field(world: &World, raw: &MutFieldRaw, model: Option<usize>, kind: MutKind) -> Selection {
+    let m = model.unwrap_or_else(|| world.model_at(raw.model));
     let Some(model) = world.models.get(m) else {
         return Selection::default();
     };
     let mut args = Map::new();
-    let verb = match raw.kind {
+    let verb = match kind {
         MutKind::Create => "create",
         MutKind::Update => "update",
         MutKind::Delete => "delete",
         MutKind::Publish => "publish",
         MutKind::Unpublish => "unpublish",
     };
-    if raw.kind != MutKind::Create {
+    if kind != MutKind::Create {
         args.insert(
             "where".into(),
             json!({"id": id_value(world, m, &raw.target)}),
         );
     }
-    match raw.kind {
+    match kind {
         MutKind::Create => {
             args.insert("data".into(), data(world, m, &raw.data, true));
         }
@@ -331,7 +354,7 @@ fn field(world: &World, raw: &MutFieldRaw) -> Selection {
         }
         MutKind::Publish | MutKind::Unpublish => {
             if let Some(mask) = raw.stages {
-                let key = if raw.kind == MutKind::Publish {
+                let key = if kind == MutKind::Publish {
                     "to"
                 } else {
                     "from"
@@ -360,18 +383,61 @@ fn field(world: &World, raw: &MutFieldRaw) -> Selection {
 
 /// Builds a mutation step, then records the entries its `create` fields make.
 pub(crate) fn build(raw: &MutationRaw, world: &mut World) -> Request {
-    let mut r = super::request(world, &raw.req);
+    // Mostly sent by a PAT that holds the first field's action, on a model it holds it on;
+    // when no PAT holds that action, mostly another kind that some PAT holds, never a create
+    // (whether a case creates entries is decided from the raw kinds, `ops::creates`; WRITE-0
+    // denials still come from the rest).
+    let Some(first) = raw.fields.first() else {
+        return super::request(world, &raw.req, &[]);
+    };
+    let steer = raw.req.cred.kind == super::CredKind::Pat && raw.req.cred.pat < 192;
+    let mut kind = first.kind;
+    if steer && world.able(kind.action()).is_empty() {
+        let held: Vec<MutKind> = MutKind::ALL
+            .into_iter()
+            .filter(|k| *k != MutKind::Create && !world.able(k.action()).is_empty())
+            .collect();
+        if let Some(k) = held.get(usize::from(first.model) % held.len().max(1)) {
+            kind = *k;
+        }
+    }
+    let able = world.able(kind.action());
+    let chosen = if steer {
+        able.get(usize::from(raw.req.cred.pat) % able.len().max(1))
+    } else {
+        None
+    };
+    let prefer: Vec<String> = chosen.map(|(p, _)| p.clone()).into_iter().collect();
+    let mut r = super::request(world, &raw.req, &prefer);
     r.operation = OperationType::Mutation;
-    let mut fields: Vec<Selection> = raw.fields.iter().map(|f| field(world, f)).collect();
+    let kinds: Vec<MutKind> = std::iter::once(kind)
+        .chain(raw.fields.iter().skip(1).map(|f| f.kind))
+        .collect();
+    let mut fields: Vec<Selection> = raw
+        .fields
+        .iter()
+        .zip(&kinds)
+        .enumerate()
+        .map(|(i, (f, k))| {
+            let model = chosen.and_then(|(_, m)| *m).filter(|_| i == 0);
+            field(world, f, model, *k)
+        })
+        .collect();
     dedupe_keys(&mut fields);
     r.fields = fields;
     if let Some(v) = raw.req.invalid {
         invalid::apply(world, &mut r, v);
     }
-    for f in &raw.fields {
-        if f.kind == MutKind::Create {
-            let m = world.model_at(f.model);
-            world.created.push(m);
+    // Only creates in the first environment of the case's project make entries that
+    // `{{created:K}}` names.
+    let first_env = r.environment.is_none() && r.project.is_none();
+    for (sel, k) in r.fields.iter().zip(&kinds).filter(|_| first_env) {
+        if *k == MutKind::Create {
+            let m = world
+                .models
+                .iter()
+                .position(|x| sel.name == format!("create{}", x.name));
+            world.created.extend(m);
         }
     }
     r

@@ -9,14 +9,14 @@
 
 use proptest::prelude::*;
 
-use crate::gen::{maybe, pick};
+use crate::gen::{maybe, pick, some_of};
 use serde_json::{json, Map, Value as Json};
 
 use crate::gen::config::GenConfig;
 use crate::gen::filter::{id_raw, where_raw, IdRaw, IdSource, Scope, WhereRaw};
 use crate::gen::ops::{invalid, req_raw, ReqRaw};
 use crate::gen::world::{Filterable, World};
-use crate::op::{OperationType, Request, Selection};
+use crate::op::{Credential, OperationType, Request, Selection};
 
 /// The deepest chain of relation selections below a root entry.
 const MAX_REL_DEPTH: usize = 3;
@@ -91,12 +91,25 @@ pub(crate) struct RootRaw {
     pub conn: u8,
 }
 
-/// A query: request parts, root fields, and a root `__typename`.
+/// A root field besides the model fields: `__typename`, or introspection (READ-8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Extra {
+    /// Nothing.
+    Nothing,
+    /// `__typename`.
+    Typename,
+    /// `__schema { queryType { name } }`.
+    Schema,
+    /// `__type(name: "<Model>") { name }`.
+    Type,
+}
+
+/// A query: request parts, root fields, and maybe an extra root field.
 #[derive(Debug, Clone)]
 pub(crate) struct QueryRaw {
     pub req: ReqRaw,
     pub roots: Vec<RootRaw>,
-    pub typename: bool,
+    pub extra: Extra,
 }
 
 fn system_bits() -> strategy!(u8) {
@@ -109,7 +122,7 @@ fn system_bits() -> strategy!(u8) {
 }
 
 fn locales_list() -> strategy!(Vec<u8>) {
-    prop::collection::vec(any::<u8>(), 1..3)
+    prop::collection::vec(any::<u8>(), 1..4)
 }
 
 fn rel_sel_raw(cfg: &GenConfig) -> strategy!(RelSelRaw) {
@@ -165,7 +178,7 @@ pub(crate) fn sel_raw(cfg: &GenConfig, rels: u8, dis: bool) -> strategy!(SelRaw)
     (
         any::<u16>(),
         system_bits(),
-        prop::collection::vec(rel_sel_raw(cfg), 0..=usize::from(rels)),
+        some_of(35, usize::from(rels), rel_sel_raw(cfg)),
         maybe(dis, dis_raw()),
     )
         .prop_map(|(leaves, system, rels, dis)| SelRaw {
@@ -189,10 +202,10 @@ fn root_raw(cfg: &GenConfig) -> strategy!(RootRaw) {
         ),
         maybe(45, where_raw(cfg.max_where_nodes)),
         maybe(30, (any::<u8>(), any::<bool>())),
-        maybe(30, any::<u8>()),
+        maybe(35, any::<u8>()),
         maybe(20, any::<u8>()),
         maybe(30, any::<u8>()),
-        maybe(25, locales_list()),
+        maybe(35, locales_list()),
         id_raw(),
         sel_raw(cfg, cfg.max_relation_selections, true),
         0..6u8,
@@ -221,29 +234,39 @@ fn root_raw(cfg: &GenConfig) -> strategy!(RootRaw) {
 pub(crate) fn query_raw(cfg: &GenConfig) -> strategy!(QueryRaw) {
     (
         req_raw(cfg, true),
-        prop::collection::vec(root_raw(cfg), 1..=usize::from(cfg.max_root_fields.max(1))),
-        prop::bool::weighted(0.03),
+        root_raw(cfg),
+        some_of(
+            30,
+            usize::from(cfg.max_root_fields.max(1)) - 1,
+            root_raw(cfg),
+        ),
+        pick([
+            (96, Extra::Nothing),
+            (2, Extra::Typename),
+            (1, Extra::Schema),
+            (1, Extra::Type),
+        ]),
     )
-        .prop_map(|(req, roots, typename)| QueryRaw {
+        .prop_map(|(req, first, more, extra)| QueryRaw {
             req,
-            roots,
-            typename,
+            roots: std::iter::once(first).chain(more).collect(),
+            extra,
         })
 }
 
 /// A `first` value (a few over the maximum or negative).
 pub(crate) fn first_value(raw: u8) -> i64 {
     match raw {
-        0..=239 => FIRST[usize::from(raw) % FIRST.len()],
-        240..=247 => 101,
-        248..=251 => -1,
+        0..=249 => FIRST[usize::from(raw) % FIRST.len()],
+        250..=252 => 101,
+        253 | 254 => -1,
         _ => 1001,
     }
 }
 
 /// A `skip` value (a few negative).
 pub(crate) fn skip_value(raw: u8) -> i64 {
-    if raw < 246 {
+    if raw < 252 {
         SKIP[usize::from(raw) % SKIP.len()]
     } else {
         -1
@@ -347,8 +370,18 @@ fn leaves(world: &World, m: usize, leaves: u16, system: u8) -> Vec<Selection> {
     out
 }
 
+/// A `locales` list; duplicates (ignored after their first occurrence, CTX-2) are kept only
+/// when the first raw value is a multiple of 8.
 fn locales_arg(world: &World, ls: &[u8]) -> Json {
-    Json::Array(ls.iter().map(|l| json!(world.locale_at(*l))).collect())
+    let keep = ls.first().is_some_and(|x| x % 8 == 0);
+    let mut out: Vec<Json> = Vec::new();
+    for l in ls {
+        let v = json!(world.locale_at(*l));
+        if keep || !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    Json::Array(out)
 }
 
 /// The list arguments of a relation or root list field over model `m`.
@@ -507,8 +540,12 @@ fn document_in_stages(world: &World, m: usize, d: &DisRaw) -> Selection {
 }
 
 /// One root field.
-fn root(world: &World, raw: &RootRaw) -> Selection {
-    let m = world.model_at(raw.model);
+fn root(world: &World, raw: &RootRaw, readable: Option<&[usize]>) -> Selection {
+    // Mostly a model the principal reads (when it reads only some).
+    let m = match readable {
+        Some(ms) if !ms.is_empty() && raw.model < 180 => ms[usize::from(raw.model) % ms.len()],
+        _ => world.model_at(raw.model),
+    };
     let Some(model) = world.models.get(m) else {
         return leaf("__typename");
     };
@@ -592,11 +629,40 @@ pub(crate) fn dedupe_keys(fields: &mut [Selection]) {
 
 /// Builds a query step.
 pub(crate) fn build(raw: &QueryRaw, world: &World) -> Request {
-    let mut r = super::request(world, &raw.req);
+    let mut r = super::request(world, &raw.req, &[]);
     r.operation = OperationType::Query;
-    let mut fields: Vec<Selection> = raw.roots.iter().map(|x| root(world, x)).collect();
-    if raw.typename {
-        fields.push(leaf("__typename"));
+    let readable = match &r.credential {
+        Credential::Token { pat, .. } if r.environment.is_none() => world.readable(pat),
+        _ => None,
+    };
+    let mut fields: Vec<Selection> = raw
+        .roots
+        .iter()
+        .map(|x| root(world, x, readable.as_deref()))
+        .collect();
+    match raw.extra {
+        Extra::Nothing => {}
+        Extra::Typename => fields.push(leaf("__typename")),
+        Extra::Schema => fields.push(Selection {
+            name: "__schema".into(),
+            selection: vec![Selection {
+                name: "queryType".into(),
+                selection: vec![leaf("name")],
+                ..Selection::default()
+            }],
+            ..Selection::default()
+        }),
+        Extra::Type => {
+            let model = world.models.first().map_or("Query", |m| m.name.as_str());
+            let mut args = Map::new();
+            args.insert("name".into(), json!(model));
+            fields.push(Selection {
+                name: "__type".into(),
+                args,
+                selection: vec![leaf("name")],
+                ..Selection::default()
+            });
+        }
     }
     dedupe_keys(&mut fields);
     r.fields = fields;
