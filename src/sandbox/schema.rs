@@ -658,11 +658,20 @@ impl<'a> Resolver<'a> {
                     if let Some(k) = given.keys().find(|k| !obj.fields.contains_key(k.as_str())) {
                         return Err(format!("{what}: {name} has no field {k}"));
                     }
+                    // Members in the order written (executors apply relation inputs in it, as
+                    // the reference does), then defaults and missing required members.
                     let mut out = Map::new();
+                    for (k, fv) in given {
+                        let Some(fdef) = obj.fields.get(k.as_str()) else {
+                            continue;
+                        };
+                        let fwhat = format!("{what}.{k}");
+                        out.insert(k.clone(), self.coerce_json(fv, &fdef.ty, &fwhat)?);
+                    }
                     for (fname, fdef) in &obj.fields {
                         let fwhat = format!("{what}.{fname}");
-                        if let Some(fv) = given.get(fname.as_str()) {
-                            out.insert(fname.to_string(), self.coerce_json(fv, &fdef.ty, &fwhat)?);
+                        if given.contains_key(fname.as_str()) {
+                            continue;
                         } else if let Some(d) = &fdef.default_value {
                             if let Some(c) = self.coerce_literal(d, &fdef.ty, &fwhat)? {
                                 out.insert(fname.to_string(), c);
@@ -753,8 +762,20 @@ impl<'a> Resolver<'a> {
                     if let Some((k, _)) = given.iter().find(|(k, _)| !seen.insert(k.as_str())) {
                         return Err(format!("{what}: field {k} of {name} is given twice"));
                     }
+                    // Members in the order written (executors apply relation inputs in it, as
+                    // the reference does), then the members not written, in schema order.
+                    let written_names: Vec<&str> = given.iter().map(|(k, _)| k.as_str()).collect();
+                    let order = written_names.iter().copied().chain(
+                        obj.fields
+                            .keys()
+                            .map(|k| k.as_str())
+                            .filter(|k| !written_names.contains(k)),
+                    );
                     let mut out = Map::new();
-                    for (fname, fdef) in &obj.fields {
+                    for fname in order {
+                        let Some(fdef) = obj.fields.get(fname) else {
+                            continue;
+                        };
                         let fwhat = format!("{what}.{fname}");
                         let written = given.iter().find(|(k, _)| k == fname).map(|(_, v)| v);
                         let c = match written {
