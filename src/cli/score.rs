@@ -15,6 +15,7 @@ use clap::Args;
 
 use tollgate::gen::GenConfig;
 use tollgate::run::score::{score, Score, ScoreConfig, ScoreExpectation};
+use tollgate::run::ShrinkConfig;
 use tollgate::sandbox::faults::Fault;
 
 use super::fuzz::Format;
@@ -30,6 +31,10 @@ pub struct ScoreArgs {
     /// The most time spent on one fault.
     #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "D")]
     pub time_limit_per_fault: Duration,
+    /// The most cases run for one fault (with `--jobs 1`, a bound independent of the
+    /// machine's speed).
+    #[arg(long, value_name = "N")]
+    pub cases_per_fault: Option<u64>,
     /// Score only these faults (repeatable; default: every fault).
     #[arg(long = "fault", value_name = "NAME")]
     pub faults: Vec<String>,
@@ -93,9 +98,11 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<Exit> {
         seed: args.seed,
         faults,
         time_limit_per_fault: args.time_limit_per_fault,
+        cases_per_fault: args.cases_per_fault,
         jobs: args.jobs,
         gen,
         out: Some(args.out.clone()),
+        shrink: ShrinkConfig::default(),
     };
     eprintln!(
         "tollgate score: seed {}, {} faults, at most {:?} each",

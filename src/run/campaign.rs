@@ -80,7 +80,8 @@ pub struct CampaignConfig {
     /// How many divergences of one signature are minimized and persisted (the rest are
     /// counted).
     pub keep_per_signature: usize,
-    /// Start no new case once a case has diverged (`tollgate score`: time to the first kill).
+    /// Start no new case once a case has diverged, and minimize only the first divergence
+    /// (`tollgate score`: time to the first kill).
     pub stop_on_divergence: bool,
 }
 
@@ -167,6 +168,10 @@ impl Shared {
         let Ok(mut claims) = self.claims.lock() else {
             return false;
         };
+        // Stopping at the first divergence: only it is minimized.
+        if self.config.stop_on_divergence && !claims.is_empty() {
+            return false;
+        }
         let n = claims.entry(signature.clone()).or_insert(0);
         if *n < self.config.keep_per_signature {
             *n += 1;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::gen::GenConfig;
 use crate::run::campaign::{campaign, CampaignConfig};
 use crate::run::case::Runner;
+use crate::run::shrink::ShrinkConfig;
 use crate::run::source::GenSource;
 use crate::sandbox::faults::{Fault, Faults};
 use crate::sandbox::server::{start, Config, ServerError};
@@ -46,12 +47,17 @@ pub struct ScoreConfig {
     pub faults: Vec<Fault>,
     /// The most time spent on one fault.
     pub time_limit_per_fault: Duration,
+    /// The most cases run for one fault (`None`: as many as the time allows). With one job
+    /// this bound is deterministic: the same seed kills the same faults on any machine.
+    pub cases_per_fault: Option<u64>,
     /// Workers per campaign.
     pub jobs: usize,
     /// The generator's configuration.
     pub gen: GenConfig,
     /// Where minimized divergences are written (`None`: not written).
     pub out: Option<PathBuf>,
+    /// The budget of the one shrink per fault.
+    pub shrink: ShrinkConfig,
 }
 
 /// One fault's result.
@@ -88,6 +94,9 @@ pub struct Score {
     pub seed: u64,
     /// The time limit per fault, in seconds.
     pub time_limit_per_fault_secs: f64,
+    /// The case limit per fault, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cases_per_fault: Option<u64>,
     /// One entry per fault, in order.
     pub faults: Vec<FaultScore>,
     /// Faults killed.
@@ -129,8 +138,12 @@ impl Score {
     /// The score as text: one line per fault and the total.
     pub fn human(&self) -> String {
         let width = self.faults.iter().map(|f| f.fault.len()).max().unwrap_or(0);
+        let cases = self
+            .cases_per_fault
+            .map(|n| format!(" and {n} cases"))
+            .unwrap_or_default();
         let mut out = format!(
-            "fault score, seed {} (tollgate score --seed {} reruns it), at most {:.0} s per fault\n",
+            "fault score, seed {} (tollgate score --seed {} reruns it), at most {:.0} s{cases} per fault\n",
             self.seed, self.seed, self.time_limit_per_fault_secs
         );
         for f in &self.faults {
@@ -171,6 +184,7 @@ pub async fn score(
     Ok(Score {
         seed: config.seed,
         time_limit_per_fault_secs: config.time_limit_per_fault.as_secs_f64(),
+        cases_per_fault: config.cases_per_fault,
         total: faults.len(),
         killed,
         faults,
@@ -193,7 +207,7 @@ async fn score_one(config: &ScoreConfig, fault: Fault) -> Result<FaultScore, Sco
     let runner = Arc::new(Runner::new(admin));
     let source = Arc::new(GenSource::new(config.seed, config.gen.clone()));
     let mut c = CampaignConfig::new(config.seed);
-    c.cases = None;
+    c.cases = config.cases_per_fault;
     c.time_limit = Some(config.time_limit_per_fault);
     c.jobs = config.jobs.max(1);
     c.profile = config.gen.profile.clone();
@@ -201,6 +215,7 @@ async fn score_one(config: &ScoreConfig, fault: Fault) -> Result<FaultScore, Sco
     c.faults = vec![fault.name().to_string()];
     c.out = config.out.clone();
     c.stop_on_divergence = true;
+    c.shrink = config.shrink;
     let started = Instant::now();
     let result = campaign(runner, source, c, |_| {}).await;
     let spent = started.elapsed().as_secs_f64();
