@@ -36,6 +36,19 @@ impl Normalizer {
         }
     }
 
+    /// The normalizer of a case whose reference starts from `state`: its profile's
+    /// `page_default`, and the latest timestamp its content loaded (later ones were set during
+    /// the run).
+    pub fn for_state(state: &crate::model::State) -> Normalizer {
+        let latest = state
+            .environments
+            .iter()
+            .map(|e| e.content.latest_timestamp)
+            .max()
+            .unwrap_or(0);
+        Normalizer::new(state.profile.page_default, latest)
+    }
+
     /// Records that the entry the target created as `target` is the reference's `reference`.
     pub fn pair_id(&mut self, reference: &str, target: &str) {
         self.ids.insert(target.to_string(), reference.to_string());

@@ -22,7 +22,7 @@ use tollgate::report;
 use tollgate::run::source::GenSource;
 use tollgate::run::{campaign, CampaignConfig, CampaignResult, Progress, Runner, ShrinkConfig};
 
-use super::target::{parse_duration, parse_target, Connected, TargetSpec};
+use super::target::{parse_duration, parse_target, preset, Connected, TargetSpec};
 use super::Exit;
 
 /// Arguments of `tollgate fuzz`.
@@ -102,19 +102,13 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Malformed);
         }
     };
-    let Some(gen) = GenConfig::preset(&args.preset) else {
-        eprintln!(
-            "tollgate: error: unknown preset {:?} (one of {})",
-            args.preset,
-            GenConfig::PRESETS.join(", ")
-        );
-        return Ok(Exit::Malformed);
+    let gen = match preset(&args.preset, &args.profile) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("tollgate: error: {e:#}");
+            return Ok(Exit::Malformed);
+        }
     };
-    if tollgate::model::profile::Profile::named(&args.profile).is_err() {
-        eprintln!("tollgate: error: unknown profile {:?}", args.profile);
-        return Ok(Exit::Malformed);
-    }
-    let gen = gen.with_profile(args.profile.clone());
     let seed = args.seed.unwrap_or_else(rand::random::<u64>);
     // The seed first, on stderr, so it survives whatever happens next (the summary repeats it).
     eprintln!("tollgate fuzz: seed {seed}");

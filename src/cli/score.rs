@@ -13,13 +13,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 
-use tollgate::gen::GenConfig;
 use tollgate::run::score::{score, Score, ScoreConfig, ScoreExpectation};
 use tollgate::run::ShrinkConfig;
 use tollgate::sandbox::faults::Fault;
 
 use super::fuzz::Format;
-use super::target::{parse_duration, parse_faults};
+use super::target::{parse_duration, parse_faults, preset};
 use super::Exit;
 
 /// The seed `score` uses unless told otherwise, so that scores are comparable run to run.
@@ -75,13 +74,12 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<Exit> {
             }
         }
     };
-    let Some(gen) = GenConfig::preset(&args.preset) else {
-        eprintln!(
-            "tollgate: error: unknown preset {:?} (one of {})",
-            args.preset,
-            GenConfig::PRESETS.join(", ")
-        );
-        return Ok(Exit::Malformed);
+    let gen = match preset(&args.preset, tollgate::scenario::load::DEFAULT_PROFILE) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("tollgate: error: {e:#}");
+            return Ok(Exit::Malformed);
+        }
     };
     let expected: Option<ScoreExpectation> = match &args.expect {
         Some(path) => {

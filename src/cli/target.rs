@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 
+use tollgate::gen::GenConfig;
+use tollgate::model::profile::Profile;
 use tollgate::sandbox::faults::{Fault, Faults};
 use tollgate::sandbox::server::{self, Config, Running};
 use tollgate::target::http_client;
@@ -116,6 +118,20 @@ impl Connected {
                 .context("stopping the embedded sandbox")?;
         }
         Ok(())
+    }
+}
+
+/// The generator's preset `name`, with the reference profile `profile`.
+pub fn preset(name: &str, profile: &str) -> anyhow::Result<GenConfig> {
+    if Profile::named(profile).is_err() {
+        bail!("unknown profile {profile:?}");
+    }
+    match GenConfig::preset(name) {
+        Some(g) => Ok(g.with_profile(profile)),
+        None => bail!(
+            "unknown preset {name:?} (one of {})",
+            GenConfig::PRESETS.join(", ")
+        ),
     }
 }
 

@@ -187,13 +187,7 @@ impl Runner {
         encoders: &[Encoder],
         mut session: Session,
     ) -> CaseRun {
-        let latest = state
-            .environments
-            .iter()
-            .map(|e| e.content.latest_timestamp)
-            .max()
-            .unwrap_or(0);
-        let mut normalizer = Normalizer::new(state.profile.page_default, latest);
+        let mut normalizer = Normalizer::for_state(state);
         let mut ids = CreatedIds::new(&case.environments);
         let mut latency = Recorder::new();
         let mut notes = Vec::new();

@@ -109,14 +109,7 @@ pub fn reference_outcomes(loaded: &Loaded) -> Vec<Outcome> {
 /// Replays a scenario against the reference.
 pub fn replay(loaded: &Loaded) -> FileReport {
     let observed = reference_outcomes(loaded);
-    let latest = loaded
-        .state
-        .environments
-        .iter()
-        .map(|e| e.content.latest_timestamp)
-        .max()
-        .unwrap_or(0);
-    let normalizer = Normalizer::new(loaded.state.profile.page_default, latest);
+    let normalizer = Normalizer::for_state(&loaded.state);
     let steps = loaded
         .scenario
         .steps

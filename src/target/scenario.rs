@@ -51,13 +51,7 @@ pub async fn replay(
     )
     .await?;
     let mut state = loaded.state.clone();
-    let latest = state
-        .environments
-        .iter()
-        .map(|e| e.content.latest_timestamp)
-        .max()
-        .unwrap_or(0);
-    let mut normalizer = Normalizer::new(state.profile.page_default, latest);
+    let mut normalizer = Normalizer::for_state(&state);
     let mut ids = CreatedIds::new(&loaded.scenario.environments);
     let mut steps = Vec::new();
     for (index, (step, op)) in loaded
