@@ -3,7 +3,7 @@
 //! `POST /management/graphql` (the server guards it with the admin secret).
 //!
 //! Requests are parsed and validated by `apollo-compiler` against the fixed SDL of
-//! [`SDL`] (`management.graphql`) and executed by `apollo-compiler`'s executor with this
+//! [`SDL`] (`graphql/management.graphql`) and executed by `apollo-compiler`'s executor with this
 //! module's resolvers ([`resolve`]) over the store's principals ([`principals`]):
 //!
 //! - queries: `viewer { project(id) { id environments { id name endpoint } environment(name) {
@@ -43,7 +43,7 @@ use plan::{PlanError, Planner};
 use resolve::{MutationOutput, Node, Obj};
 
 /// The management schema (SDL).
-pub const SDL: &str = include_str!("management.graphql");
+pub const SDL: &str = include_str!("../../../graphql/management.graphql");
 
 /// The parser's recursion limit for management documents.
 const RECURSION_LIMIT: usize = 200;

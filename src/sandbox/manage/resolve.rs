@@ -1,4 +1,4 @@
-//! The Management API's resolvers: one [`Node`] per object of `management.graphql`, resolved
+//! The Management API's resolvers: one [`Node`] per object of `graphql/management.graphql`, resolved
 //! field by field against the store through a [`Directory`] by `apollo-compiler`'s executor.
 
 use std::collections::HashMap;
