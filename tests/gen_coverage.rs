@@ -636,6 +636,10 @@ fn the_reference_outcomes_of_generated_cases_are_a_healthy_mix() {
         "too few PERM-4 refusals"
     );
     assert!(mix.get("provisioned").is_some_and(|n| *n > 50));
+    assert!(
+        mix.get("413").is_some_and(|n| *n > 0),
+        "no body over ERR-3's limit"
+    );
     // Many of the rules are exercised, not just the common ones.
     for rule in [
         "READ-1", "READ-6", "WRITE-0", "WRITE-1", "WRITE-2", "WRITE-3", "WRITE-4", "WRITE-5",

@@ -3,20 +3,22 @@
 //! bounds (READ-3), empty or unknown locales and stages and bad `gcms-*` headers (CTX-1, CTX-2),
 //! explicit nulls (CTX-5), LIMIT-1's bounds, conflicting response keys (CTX-3); for mutations
 //! also missing required data, bad `to`/`from` lists (WRITE-5), system fields in data and
-//! nested creates (WRITE-10), and a mutation by GET (ERR-3).
+//! nested creates (WRITE-10), and a mutation by GET (ERR-3). Any request may also be padded to
+//! ERR-3's body limit or one byte past it (413).
 
 use serde_json::{json, Map, Value as Json};
 
 use crate::gen::world::World;
+use crate::model::profile::Profile;
 use crate::model::value::ScalarType;
 use crate::op::{Method, OperationType, Request, Selection};
 
 /// What can be done to a query.
-const QUERY: [u8; 20] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+const QUERY: [u8; 21] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 27,
 ];
 /// What can be done to a mutation.
-const MUTATION: [u8; 14] = [0, 1, 11, 12, 13, 17, 20, 21, 22, 23, 24, 25, 26, 19];
+const MUTATION: [u8; 15] = [0, 1, 11, 12, 13, 17, 20, 21, 22, 23, 24, 25, 26, 19, 27];
 
 /// A string over LIMIT-1's operand length.
 fn long_string() -> String {
@@ -260,6 +262,12 @@ pub(crate) fn apply(world: &World, r: &mut Request, v: u8) {
             f.args.insert("data".into(), Json::Object(d));
         }
         26 => r.method = Method::Get,
+        // A body of exactly ERR-3's limit (accepted) or one byte over (413). Only by POST: a
+        // GET's URL that long is refused by the HTTP layer before any server logic (414).
+        27 if r.method == Method::Post => {
+            let limit = Profile::hygraph_2025().max_body_bytes;
+            r.body_bytes = Some(if v % 2 == 0 { limit } else { limit + 1 });
+        }
         // A variant that does not fit this field: an unknown argument.
         _ => {
             f.args.insert("nope".into(), json!(1));
