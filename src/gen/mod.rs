@@ -28,7 +28,7 @@
 //!
 //! A campaign draws 20–60 steps per case (`default`), but the step list shrinks down to a
 //! single step; a case whose failure needs one request shrinks to one step and no entries in
-//! a few hundred shrink steps (`tests/gen.rs`). Generating a `default` case (about 40 steps)
+//! a few hundred shrink steps (`tests/it/gen.rs`). Generating a `default` case (about 40 steps)
 //! takes a few hundred microseconds in a release build: building the value tree and mapping it
 //! to a [`Case`] cost about the same; reuse the project for all its steps.
 //!

@@ -8,7 +8,7 @@
 //! ([`Value::coerce`](crate::model::value::Value::coerce), DATA-1) and the condition AST with its
 //! parser ([`Where`](crate::model::condition::Where)). It never calls the reference's semantics
 //! (evaluation, reads, writes, authorization): agreement between the two is evidence, so they
-//! must not share the code that decides (`tests/sandbox_independence.rs` checks this).
+//! must not share the code that decides (`tests/it/sandbox_independence.rs` checks this).
 //!
 //! Modules:
 //! - [`store`]: the SQLite store: DDL generated from a schema per environment, and loading an

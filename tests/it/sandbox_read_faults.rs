@@ -4,7 +4,7 @@
 //! fault violates and checks that the fault cites it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod sandbox_read_support;
+use crate::sandbox_read_support;
 
 use tollgate::sandbox::faults::{Fault, Faults};
 

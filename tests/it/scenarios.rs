@@ -137,7 +137,7 @@ fn reference_outcomes_are_pinned() {
     for l in load_all() {
         let name = l.file.file_stem().unwrap().to_string_lossy().to_string();
         let outcomes = reference_outcomes(&l);
-        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
             insta::assert_yaml_snapshot!(name, outcomes);
         });
     }

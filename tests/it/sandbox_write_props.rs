@@ -5,7 +5,7 @@
 //! and the whole environments must agree after every refused step and at the end (WRITE-8).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod sandbox_write_harness;
+use crate::sandbox_write_harness;
 
 use proptest::prelude::*;
 use sandbox_write_harness::run_case;

@@ -6,8 +6,7 @@
 //! `tollgate serve` command line.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "sandbox_http_support/mod.rs"]
-mod support;
+use crate::sandbox_http_support as support;
 
 use std::path::PathBuf;
 

@@ -5,8 +5,7 @@
 //! the differential check against the reference, robustness, the demo and the Auth faults.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "sandbox_http_support/mod.rs"]
-mod support;
+use crate::sandbox_http_support as support;
 
 use std::collections::BTreeSet;
 

@@ -10,7 +10,7 @@
 //! compared through the environment dumps instead, table by table in link order.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod sandbox_write_harness;
+use crate::sandbox_write_harness;
 
 use sandbox_write_harness::{agree, Pair, ALL};
 use tollgate::op::Outcome;

@@ -4,8 +4,7 @@
 //! of area `Auth`, each observable as a real deviation.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "sandbox_http_support/mod.rs"]
-mod support;
+use crate::sandbox_http_support as support;
 
 use std::collections::BTreeSet;
 

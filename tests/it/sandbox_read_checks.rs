@@ -7,7 +7,7 @@
 //! selection it is.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod sandbox_read_support;
+use crate::sandbox_read_support;
 
 use serde_json::json;
 

@@ -4,7 +4,7 @@
 //! (WRITE-7) is the read helper's and tested with `read_back`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod sandbox_write_harness;
+use crate::sandbox_write_harness;
 
 use sandbox_write_harness::run_case;
 use tollgate::sandbox::faults::{Area, Fault, Faults};

@@ -2,10 +2,10 @@
 //! each divergence shrinks to at most 8 steps and persists as a file that agrees with the
 //! reference, diverges from the faulted sandbox and agrees with the faithful one (replayed in
 //! process). Heavy (every fault, every scenario, every shrink): run it with
-//! `cargo test --release --test run_faults -- --ignored`.
+//! `cargo test --release --test it run_faults -- --ignored`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod run_support;
+use crate::run_support;
 
 use std::path::PathBuf;
 use std::sync::Arc;

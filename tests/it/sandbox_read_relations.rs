@@ -12,7 +12,7 @@
 //! reads over fixed content and grant sets.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod sandbox_read_support;
+use crate::sandbox_read_support;
 
 use proptest::prelude::*;
 use tollgate::fuzzing::Bytes;

@@ -5,7 +5,7 @@
 //! results on generated cases.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod sandbox_read_support;
+use crate::sandbox_read_support;
 
 use proptest::prelude::*;
 use serde_json::{json, Value as J};

@@ -5,7 +5,7 @@
 //! faithful one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod run_support;
+use crate::run_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

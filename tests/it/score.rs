@@ -3,7 +3,7 @@
 //! `score-expect.json` on must kill it again: a fault that was killed before and survives now
 //! means the campaign got weaker (a generator or comparison change lost it).
 //!
-//! `TOLLGATE_UPDATE_SCORE=1 cargo test --test score` scores every fault under the same budget
+//! `TOLLGATE_UPDATE_SCORE=1 cargo test --test it score::` scores every fault under the same budget
 //! and rewrites `score-expect.json` with those killed (review the diff: a fault leaving the
 //! list is a loss). `tollgate score` is the full version (60 s per fault, release build).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -3,7 +3,7 @@
 //! paired (DATA-2) and `{{created:K}}` placeholders address the same entry on both sides.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod run_support;
+use crate::run_support;
 
 use std::path::Path;
 

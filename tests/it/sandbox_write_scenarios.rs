@@ -11,7 +11,7 @@
 //! compared that [`SCENARIOS`] gives, and together they must compare [`MIN_COMPARED`].
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod sandbox_write_harness;
+use crate::sandbox_write_harness;
 
 use std::path::Path;
 

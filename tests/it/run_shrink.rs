@@ -4,7 +4,7 @@
 //! loop and the structural passes, and the budget bounds the work.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod run_support;
+use crate::run_support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

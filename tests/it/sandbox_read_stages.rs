@@ -5,7 +5,7 @@
 //! it, and relation fields below a returned document read that document's stage.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod sandbox_read_support;
+use crate::sandbox_read_support;
 
 use serde_json::{json, Value as J};
 
