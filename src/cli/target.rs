@@ -47,7 +47,7 @@ pub fn parse_faults(names: &[String]) -> anyhow::Result<Faults> {
         .collect()
 }
 
-/// Parses `--target` (`sandbox` or `http(s)://…`) with its `--fault`s and admin secret.
+/// Parses `--target` (`sandbox` or a sandbox server's `http://HOST:PORT`) with its `--fault`s and admin secret.
 pub fn parse_target(
     target: &str,
     faults: &[String],
@@ -56,7 +56,21 @@ pub fn parse_target(
     let faults = parse_faults(faults)?;
     match target {
         "sandbox" => Ok(TargetSpec::Embedded(faults)),
-        url if url.starts_with("http://") || url.starts_with("https://") => {
+        url if url.starts_with("https://") => bail!(
+            "--target {url}: https targets are not supported yet (this build has no TLS, and only sandbox servers can be provisioned so far); use a sandbox URL (http://127.0.0.1:PORT)"
+        ),
+        url if url.starts_with("http://") => {
+            let parsed =
+                url::Url::parse(url).with_context(|| format!("--target {url}: not a URL"))?;
+            if parsed.path() != "/" || parsed.query().is_some() {
+                bail!(
+                    "--target {url}: give the sandbox server's base URL (http://{}), not an endpoint: each case is provisioned as a project of its own",
+                    &url["http://".len()..]
+                        .split(['/', '?'])
+                        .next()
+                        .unwrap_or_default()
+                );
+            }
             if !faults.is_empty() {
                 bail!("--fault applies to `--target sandbox`; start a URL target with `tollgate serve --fault`");
             }
@@ -184,6 +198,13 @@ mod tests {
         );
         assert!(parse_target("sandbox", &["nope".into()], None).is_err());
         assert!(parse_target("ftp://x", &[], None).is_err());
+        let https = parse_target("https://127.0.0.1:1", &[], Some("s")).unwrap_err();
+        assert!(https.to_string().contains("no TLS"), "{https}");
+        let endpoint = parse_target("http://127.0.0.1:1/v2/p/master", &[], Some("s")).unwrap_err();
+        assert!(
+            endpoint.to_string().contains("(http://127.0.0.1:1)"),
+            "{endpoint}"
+        );
         assert!(parse_target("http://127.0.0.1:1", &["not-as-not-any".into()], Some("s")).is_err());
         assert_eq!(
             parse_target("http://127.0.0.1:1/", &[], Some("s")).unwrap(),
