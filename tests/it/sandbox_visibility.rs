@@ -10,12 +10,11 @@
 
 use proptest::prelude::*;
 use rusqlite::types::Value as SqlValue;
-use serde_json::{json, Value as J};
 use tollgate::fuzzing::{gen_where, Bytes};
 use tollgate::model::grant::{Action, Grant, GrantSpec};
 use tollgate::model::profile::Profile;
 use tollgate::model::read::{read_grants, Reader};
-use tollgate::model::spec::{DocSpec, EntrySpec, EnvSpec, PatSpec};
+use tollgate::model::spec::{EnvSpec, PatSpec};
 use tollgate::model::State;
 use tollgate::sandbox::principals::{
     covered, create_grant, load_principals, pat_by_name, visible_predicate, Principal,
@@ -23,154 +22,11 @@ use tollgate::sandbox::principals::{
 };
 use tollgate::sandbox::store::{EnvKey, Store};
 
-const MODELS: &str = r#"
-stages: [QA]
-locales: [en, de, fr]
-models:
-  - name: Post
-    fields:
-      - {name: title, type: String, localized: true}
-      - {name: views, type: Int}
-      - {name: author, type: Author, reverse: posts}
-      - {name: tags, type: Tag, list: true, reverse: posts}
-  - name: Author
-    fields:
-      - {name: name, type: String}
-      - {name: age, type: Int}
-  - name: Tag
-    fields:
-      - {name: label, type: String, localized: true}
-"#;
-
-const STAGES: [&str; 3] = ["DRAFT", "PUBLISHED", "QA"];
-const LOCALES: [&str; 3] = ["en", "de", "fr"];
-const MODEL_NAMES: [&str; 3] = ["Post", "Author", "Tag"];
-/// Requested locale lists (CTX-2: non-empty, no duplicates), in preference order.
-const LISTS: [&[&str]; 8] = [
-    &["en"],
-    &["de"],
-    &["fr"],
-    &["de", "en"],
-    &["fr", "de"],
-    &["de", "fr", "en"],
-    &["en", "fr"],
-    &["fr", "en", "de"],
-];
-const STRINGS: [&str; 5] = ["", "a", "ab", "A", "é"];
-const INTS: [i64; 4] = [-1, 0, 1, 2];
-const PLAN: [(&str, &str); 7] = [
-    ("Post", "p0"),
-    ("Post", "p1"),
-    ("Post", "p2"),
-    ("Author", "a0"),
-    ("Author", "a1"),
-    ("Tag", "t0"),
-    ("Tag", "t1"),
-];
-
-fn pick<T: Copy>(b: &mut Bytes<'_>, items: &[T]) -> T {
-    items[b.below(items.len())]
-}
-
-fn value(b: &mut Bytes<'_>, ty: &str) -> Option<J> {
-    match b.below(6) {
-        0 => None,
-        1 => Some(J::Null),
-        _ if ty == "Int" => Some(json!(pick(b, &INTS))),
-        _ => Some(json!(pick(b, &STRINGS))),
-    }
-}
-
-/// A random document of `model`: values, links (some dangling: `ghost` is no entry, so links
-/// only name entries; dangling ones come from targets without a document in the stage), and
-/// for localized models a `de` and/or `fr` localization.
-fn doc(b: &mut Bytes<'_>, model: &str) -> DocSpec {
-    let mut d = DocSpec::default();
-    let fields: &[(&str, &str)] = match model {
-        "Post" => &[("title", "String"), ("views", "Int")],
-        "Author" => &[("name", "String"), ("age", "Int")],
-        _ => &[("label", "String")],
-    };
-    for (f, ty) in fields {
-        if let Some(v) = value(b, ty) {
-            d.data.insert(f.to_string(), v);
-        }
-    }
-    if model == "Post" {
-        if b.below(3) > 0 {
-            d.data
-                .insert("author".into(), json!(pick(b, &["a0", "a1"])));
-        }
-        let mut tags: Vec<&str> = Vec::new();
-        for _ in 0..b.below(3) {
-            let t = pick(b, &["t0", "t1"]);
-            if !tags.contains(&t) {
-                tags.push(t);
-            }
-        }
-        d.data.insert("tags".into(), json!(tags));
-    }
-    let localized = match model {
-        "Post" => Some("title"),
-        "Tag" => Some("label"),
-        _ => None,
-    };
-    if let Some(f) = localized {
-        for l in ["de", "fr"] {
-            if b.below(2) == 0 {
-                let mut m = serde_json::Map::new();
-                if let Some(v) = value(b, "String") {
-                    m.insert(f.to_string(), v);
-                }
-                d.localizations.insert(l.into(), m);
-            }
-        }
-    }
-    d
-}
-
-fn gen_content(b: &mut Bytes<'_>) -> EnvSpec {
-    let mut env: EnvSpec = serde_yaml_ng::from_str(MODELS).unwrap();
-    for (model, id) in PLAN {
-        let draft = doc(b, model);
-        let mut e = EntrySpec {
-            model: model.into(),
-            id: id.into(),
-            data: draft.data,
-            localizations: draft.localizations,
-            created_at: None,
-            updated_at: None,
-            publish: Vec::new(),
-            stages: Default::default(),
-        };
-        for stage in ["PUBLISHED", "QA"] {
-            match b.below(3) {
-                0 => {}
-                1 => e.publish.push(stage.into()),
-                _ => {
-                    e.stages.insert(stage.into(), doc(b, model));
-                }
-            }
-        }
-        env.entries.push(e);
-    }
-    env
-}
-
-/// `None`, `[]` or a random sub-list of `items`.
-fn list(b: &mut Bytes<'_>, items: &[&str]) -> Option<Vec<String>> {
-    match b.below(4) {
-        0 | 1 => None,
-        2 => Some(Vec::new()),
-        _ => Some(
-            items
-                .iter()
-                .filter(|_| b.below(2) == 0)
-                .map(|s| s.to_string())
-                .collect(),
-        ),
-    }
-}
+// The content, the constants and the list picker are the read tests' (one Post/Author/Tag
+// schema, three stages, three locales).
+use crate::sandbox_read_support::gen::{
+    gen_content, list, pick, LISTS, LOCALES, MODELS, MODEL_NAMES, STAGES,
+};
 
 /// A random valid grant: mostly READ, with model, stage and locale lists, maybe a condition
 /// (with a model), maybe disabled; sometimes another action (which READ ignores).

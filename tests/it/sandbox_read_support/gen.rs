@@ -147,7 +147,7 @@ pub fn gen_content(b: &mut Bytes<'_>) -> EnvSpec {
 }
 
 /// `None`, `[]` or a random sub-list of `items`.
-fn list(b: &mut Bytes<'_>, items: &[&str]) -> Option<Vec<String>> {
+pub fn list(b: &mut Bytes<'_>, items: &[&str]) -> Option<Vec<String>> {
     match b.below(5) {
         0..=2 => None,
         3 => Some(Vec::new()),
