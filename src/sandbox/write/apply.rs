@@ -16,7 +16,7 @@ use crate::model::project::{FieldKind, LocaleIdx, Model, ModelIdx, DRAFT};
 use crate::sandbox::store::{field_column, quote, sql_value};
 
 use super::clock;
-use super::plan::{DataPlan, RelField, RelOp, Values};
+use super::plan::{DataPlan, LocWrite, RelField, RelOp, Values};
 use super::{Cx, WriteError};
 
 /// The system columns of a `doc` row, in table order.
@@ -375,10 +375,13 @@ impl Cx<'_> {
             &params,
         )?;
         self.put_localization(model, &id, 0, &localized, false)?;
-        for (l, vals) in &plan.loc_create {
-            // The default locale or a locale twice is a data check already recorded; the
-            // later values win, as they would in the document being judged.
-            self.put_localization(model, &id, *l, vals, true)?;
+        for w in &plan.localizations {
+            // Create data holds creates only. The default locale or a locale twice is a data
+            // check already recorded; the later values win, as they would in the document
+            // being judged.
+            if let LocWrite::Create(l, vals) = w {
+                self.put_localization(model, &id, *l, vals, true)?;
+            }
         }
         let mut applied = Applied {
             id,
@@ -441,51 +444,49 @@ impl Cx<'_> {
             &params,
         )?;
         self.set_localized(model, id, 0, &localized)?;
-        let name = |l: LocaleIdx| self.locale(l);
-        for (l, vals) in &plan.loc_create {
-            if self.has_localization(model, id, *l)? {
-                applied.errors.push(format!(
-                    "localization {:?} exists already (WRITE-9)",
-                    name(*l)
-                ));
-            } else {
-                self.put_localization(model, id, *l, vals, false)?;
-            }
-        }
-        for (l, vals) in &plan.loc_update {
-            null_required(vals, &mut applied);
-            if self.has_localization(model, id, *l)? {
-                self.set_localized(model, id, *l, vals)?;
-            } else {
-                applied.errors.push(format!(
-                    "localization {:?} does not exist (WRITE-9)",
-                    name(*l)
-                ));
-            }
-        }
-        for (l, create, update) in &plan.loc_upsert {
-            if self.has_localization(model, id, *l)? {
-                null_required(update, &mut applied);
-                self.set_localized(model, id, *l, update)?;
-            } else {
-                self.put_localization(model, id, *l, create, false)?;
-            }
-        }
-        for l in &plan.loc_delete {
-            if *l != 0 && self.has_localization(model, id, *l)? {
-                exec(
-                    self.conn(),
-                    &format!(
-                        "DELETE FROM {} WHERE \"entry_id\" = ? AND \"stage\" = ? AND \"locale\" = ?",
-                        self.env.loc_table(&model.api_id)
-                    ),
-                    &[text(id), text(DRAFT), SqlValue::Text(name(*l))],
-                )?;
-            } else {
-                applied.errors.push(format!(
-                    "localization {:?} does not exist (WRITE-9)",
-                    name(*l)
-                ));
+        let mut items: Vec<&LocWrite> = plan.localizations.iter().collect();
+        items.sort_by_key(|w| w.rank());
+        for w in items {
+            let l = w.locale();
+            let exists = self.has_localization(model, id, l)?;
+            let missing = match (w, exists) {
+                (LocWrite::Create(..), true) => Some("exists already"),
+                (LocWrite::Create(_, vals) | LocWrite::Upsert(_, vals, _), false) => {
+                    self.put_localization(model, id, l, vals, false)?;
+                    None
+                }
+                (LocWrite::Update(_, vals), _) => {
+                    null_required(vals, &mut applied);
+                    if exists {
+                        self.set_localized(model, id, l, vals)?;
+                        None
+                    } else {
+                        Some("does not exist")
+                    }
+                }
+                (LocWrite::Upsert(_, _, vals), true) => {
+                    null_required(vals, &mut applied);
+                    self.set_localized(model, id, l, vals)?;
+                    None
+                }
+                // The default localization is never removed (WRITE-9's failure is recorded).
+                (LocWrite::Delete(_), true) if l != 0 => {
+                    exec(
+                        self.conn(),
+                        &format!(
+                            "DELETE FROM {} WHERE \"entry_id\" = ? AND \"stage\" = ? AND \"locale\" = ?",
+                            self.env.loc_table(&model.api_id)
+                        ),
+                        &[text(id), text(DRAFT), SqlValue::Text(self.locale(l))],
+                    )?;
+                    None
+                }
+                (LocWrite::Delete(_), _) => Some("does not exist"),
+            };
+            if let Some(why) = missing {
+                applied
+                    .errors
+                    .push(format!("localization {:?} {why} (WRITE-9)", self.locale(l)));
             }
         }
         self.relations(m, plan, &mut applied)?;

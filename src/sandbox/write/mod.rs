@@ -52,7 +52,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value as Json};
 
 use crate::model::grant::Action;
-use crate::model::project::{LocaleIdx, ModelIdx, Schema, DRAFT};
+use crate::model::project::{ModelIdx, Schema, DRAFT};
 use crate::op::FailedAction;
 use crate::sandbox::faults::Fault;
 use crate::sandbox::principals::{Principal, PrincipalError};
@@ -315,16 +315,9 @@ impl Cx<'_> {
                 let judged = self.ends_met(m, None, &f.data)?;
                 let applied = self.create(m, &f.data, t)?;
                 let skip_default = self.store.has_fault(Fault::CreateSkipsDefaultLocale);
-                let mut touched: Vec<LocaleIdx> = Vec::new();
-                if !skip_default {
-                    touched.push(0);
-                }
-                for (l, _) in &f.data.loc_create {
-                    if !touched.contains(l) {
-                        touched.push(*l);
-                    }
-                }
-                let mut reqs: Vec<Req> = touched
+                let mut reqs: Vec<Req> = f
+                    .data
+                    .create_locales(!skip_default)
                     .into_iter()
                     .map(|l| Req::on(Action::Create, m, DRAFT, l, DocRef::draft(&applied.id)))
                     .collect();
@@ -337,18 +330,7 @@ impl Cx<'_> {
             }
             (Verb::Update, Some(id)) => {
                 let judged = self.ends_met(m, Some(id), &f.data)?;
-                let mut touched: Vec<LocaleIdx> = Vec::new();
-                if f.data.sets_top_level() {
-                    touched.push(0);
-                }
-                for l in f.data.named_locales() {
-                    if !touched.contains(&l) {
-                        touched.push(l);
-                    }
-                }
-                if touched.is_empty() {
-                    touched.push(0);
-                }
+                let touched = f.data.update_locales();
                 let mut stored: Vec<Req> = touched
                     .iter()
                     .map(|l| Req::on(Action::Update, m, DRAFT, *l, DocRef::draft(id)))

@@ -9,10 +9,14 @@
 //! validator has already checked the shapes against the schema, so most of these are
 //! defensive.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::{Map, Value as Json};
 
 use crate::model::grant::Action;
-use crate::model::project::{FieldIdx, FieldKind, FieldRef, LocaleIdx, ModelIdx, Schema, DRAFT};
+use crate::model::project::{
+    FieldIdx, FieldKind, FieldRef, LocaleIdx, Model, ModelIdx, Schema, DRAFT,
+};
 use crate::model::value::Value;
 use crate::sandbox::schema::SelectedField;
 
@@ -100,6 +104,44 @@ impl RelOp {
     }
 }
 
+/// One item of `data.localizations`, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum LocWrite {
+    /// `create: {locale, data}`.
+    Create(LocaleIdx, Values),
+    /// `update: {locale, data}`.
+    Update(LocaleIdx, Values),
+    /// `upsert: {locale, create, update}`.
+    Upsert(LocaleIdx, Values, Values),
+    /// `delete: locale`.
+    Delete(LocaleIdx),
+}
+
+impl LocWrite {
+    /// The locale the item names.
+    pub(super) fn locale(&self) -> LocaleIdx {
+        match self {
+            LocWrite::Create(l, _)
+            | LocWrite::Update(l, _)
+            | LocWrite::Upsert(l, _, _)
+            | LocWrite::Delete(l) => *l,
+        }
+    }
+
+    /// Where the item is applied among the others of an update: creates, updates, upserts,
+    /// deletes (§7 does not order them; this is the reading the reference holds too, and it
+    /// matters only to the document judged when a locale is named twice, itself a WRITE-9
+    /// failure).
+    pub(super) fn rank(&self) -> u8 {
+        match self {
+            LocWrite::Create(..) => 0,
+            LocWrite::Update(..) => 1,
+            LocWrite::Upsert(..) => 2,
+            LocWrite::Delete(_) => 3,
+        }
+    }
+}
+
 /// The `data` of a create or update, typed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct DataPlan {
@@ -107,40 +149,34 @@ pub(super) struct DataPlan {
     pub scalars: Values,
     /// Relation inputs, in input order.
     pub relations: Vec<(RelField, RelOp)>,
-    /// `localizations.create`.
-    pub loc_create: Vec<(LocaleIdx, Values)>,
-    /// `localizations.update`.
-    pub loc_update: Vec<(LocaleIdx, Values)>,
-    /// `localizations.upsert`: locale, create data, update data.
-    pub loc_upsert: Vec<(LocaleIdx, Values, Values)>,
-    /// `localizations.delete`.
-    pub loc_delete: Vec<LocaleIdx>,
+    /// The items of `localizations`, in input order.
+    pub localizations: Vec<LocWrite>,
     /// Step-7 data-check failures the input alone shows (WRITE-9, WRITE-10).
     pub errors: Vec<String>,
 }
 
 impl DataPlan {
-    /// Whether `data` sets a top-level field or a relation (touched locales, §7).
-    pub(super) fn sets_top_level(&self) -> bool {
-        !self.scalars.is_empty() || !self.relations.is_empty()
+    /// §7's touched locales of a create: the default locale (unless `with_default` is off, a
+    /// fault) and every locale the localizations create.
+    pub(super) fn create_locales(&self, with_default: bool) -> BTreeSet<LocaleIdx> {
+        let created = self.localizations.iter().map(LocWrite::locale);
+        with_default
+            .then_some(0)
+            .into_iter()
+            .chain(created)
+            .collect()
     }
 
-    /// The locales `data.localizations` names, first occurrence first.
-    pub(super) fn named_locales(&self) -> Vec<LocaleIdx> {
-        let mut out: Vec<LocaleIdx> = Vec::new();
-        let all = self
-            .loc_create
-            .iter()
-            .map(|(l, _)| *l)
-            .chain(self.loc_update.iter().map(|(l, _)| *l))
-            .chain(self.loc_upsert.iter().map(|(l, _, _)| *l))
-            .chain(self.loc_delete.iter().copied());
-        for l in all {
-            if !out.contains(&l) {
-                out.push(l);
-            }
+    /// §7's touched locales of an update: every locale the localizations name, and the
+    /// default locale when a top-level field or a relation is set or nothing else is named.
+    pub(super) fn update_locales(&self) -> BTreeSet<LocaleIdx> {
+        let mut touched: BTreeSet<LocaleIdx> =
+            self.localizations.iter().map(LocWrite::locale).collect();
+        let top_level = !(self.scalars.is_empty() && self.relations.is_empty());
+        if top_level || touched.is_empty() {
+            touched.insert(0);
         }
-        out
+        touched
     }
 }
 
@@ -299,50 +335,56 @@ fn plan_data(
         }
     }
     if create {
-        for (fi, f) in m.fields.iter().enumerate() {
-            if f.required && !plan.scalars.iter().any(|(i, v)| *i == fi && !v.is_null()) {
-                return Err(format!(
-                    "required field {:?} is missing from create data (DATA-5)",
-                    f.api_id
-                ));
-            }
+        if let Some(name) = missing_required(m, &plan.scalars, false) {
+            return Err(format!(
+                "required field {name:?} is missing from create data (DATA-5)"
+            ));
         }
     }
     Ok(plan)
 }
 
-/// Localized values of one `localizations` item (`data`, or upsert's `create` / `update`).
-fn plan_localized(
+/// The first required field (only localized ones with `localized_only`) that `values` leaves
+/// out or sets to null (DATA-5).
+fn missing_required<'m>(m: &'m Model, values: &Values, localized_only: bool) -> Option<&'m str> {
+    m.fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.required && (f.localized || !localized_only))
+        .find(|(fi, _)| !values.iter().any(|(i, v)| i == fi && !v.is_null()))
+        .map(|(_, f)| f.api_id.as_str())
+}
+
+/// Localized values of one `localizations` item (its `data`, or upsert's `create` / `update`);
+/// a `create` must hold every required localized field.
+fn localized_values(
     schema: &Schema,
     model: ModelIdx,
     v: &Json,
     create: bool,
     path: &str,
 ) -> Result<Values, Refusal> {
-    let Some(m) = schema.models.get(model) else {
-        return Err(format!("no model #{model}"));
-    };
-    let Json::Object(o) = v else {
-        return Err(format!("{path}: not an input object"));
-    };
-    let mut out = Vec::new();
-    for (k, x) in o {
-        let Some(fi) = m.fields.iter().position(|f| &f.api_id == k && f.localized) else {
-            return Err(format!("{path}.{k}: not a localized field"));
-        };
-        out.push((fi, coerce(schema, model, fi, x, &format!("{path}.{k}"))?));
+    let m = schema
+        .models
+        .get(model)
+        .ok_or_else(|| format!("no model #{model}"))?;
+    let values = object(v, path)?
+        .iter()
+        .map(|(k, x)| {
+            let fi = m
+                .fields
+                .iter()
+                .position(|f| &f.api_id == k && f.localized)
+                .ok_or_else(|| format!("{path}.{k}: not a localized field"))?;
+            Ok((fi, coerce(schema, model, fi, x, &format!("{path}.{k}"))?))
+        })
+        .collect::<Result<Values, Refusal>>()?;
+    match missing_required(m, &values, true).filter(|_| create) {
+        Some(name) => Err(format!(
+            "{path}: required field {name:?} is missing (DATA-5)"
+        )),
+        None => Ok(values),
     }
-    if create {
-        for (fi, f) in m.fields.iter().enumerate() {
-            if f.localized && f.required && !out.iter().any(|(i, v)| *i == fi && !v.is_null()) {
-                return Err(format!(
-                    "{path}: required field {:?} is missing (DATA-5)",
-                    f.api_id
-                ));
-            }
-        }
-    }
-    Ok(out)
 }
 
 fn locale_of(schema: &Schema, v: Option<&Json>, path: &str) -> Result<LocaleIdx, Refusal> {
@@ -369,7 +411,7 @@ fn object<'v>(v: &'v Json, path: &str) -> Result<&'v Map<String, Json>, Refusal>
     }
 }
 
-/// `data.localizations` (WRITE-9).
+/// `data.localizations` (WRITE-9): create data may only `create`.
 fn plan_localizations(
     schema: &Schema,
     model: ModelIdx,
@@ -377,74 +419,71 @@ fn plan_localizations(
     create: bool,
     plan: &mut DataPlan,
 ) -> Result<(), Refusal> {
-    let o = object(v, "localizations")?;
-    let allowed: &[&str] = if create {
-        &["create"]
-    } else {
-        &["create", "update", "upsert", "delete"]
-    };
-    let mut seen: Vec<LocaleIdx> = Vec::new();
-    let mut note = |l: LocaleIdx, plan: &mut DataPlan| {
+    for (verb, list) in object(v, "localizations")? {
+        let allowed = match verb.as_str() {
+            "create" => true,
+            "update" | "upsert" | "delete" => !create,
+            _ => false,
+        };
+        if !allowed {
+            return Err(format!("localizations.{verb}: not in this contract"));
+        }
+        for (i, item) in items(list, &format!("localizations.{verb}"))?
+            .into_iter()
+            .enumerate()
+        {
+            let path = format!("localizations.{verb}[{i}]");
+            plan.localizations
+                .push(localization(schema, model, verb, item, &path)?);
+        }
+    }
+    // WRITE-9's checks on the input alone: the default locale is written through top-level
+    // fields, and one data names a locale once.
+    let mut named: BTreeMap<LocaleIdx, usize> = BTreeMap::new();
+    for w in &plan.localizations {
+        *named.entry(w.locale()).or_default() += 1;
+    }
+    for (l, n) in named {
         if l == 0 {
             plan.errors.push(
                 "localizations: the default locale is written through top-level fields (WRITE-9)"
                     .into(),
             );
         }
-        if seen.contains(&l) {
+        if n > 1 {
             plan.errors.push(format!(
-                "localizations: locale {:?} given twice (WRITE-9)",
+                "localizations: locale {:?} given {n} times (WRITE-9)",
                 schema.locales.get(l).map_or("", String::as_str)
             ));
         }
-        seen.push(l);
-    };
-    for (k, x) in o {
-        if !allowed.contains(&k.as_str()) {
-            return Err(format!("localizations.{k}: not in this contract"));
-        }
-        for (i, item) in items(x, &format!("localizations.{k}"))?
-            .into_iter()
-            .enumerate()
-        {
-            let path = format!("localizations.{k}[{i}]");
-            match k.as_str() {
-                "delete" => {
-                    let l = locale_of(schema, Some(item), &path)?;
-                    note(l, plan);
-                    plan.loc_delete.push(l);
-                }
-                "upsert" => {
-                    let io = object(item, &path)?;
-                    let l = locale_of(schema, io.get("locale"), &path)?;
-                    let (Some(c), Some(u)) = (io.get("create"), io.get("update")) else {
-                        return Err(format!("{path}: create and update are required"));
-                    };
-                    let c = plan_localized(schema, model, c, true, &format!("{path}.create"))?;
-                    let u = plan_localized(schema, model, u, false, &format!("{path}.update"))?;
-                    note(l, plan);
-                    plan.loc_upsert.push((l, c, u));
-                }
-                _ => {
-                    let io = object(item, &path)?;
-                    let l = locale_of(schema, io.get("locale"), &path)?;
-                    let Some(d) = io.get("data") else {
-                        return Err(format!("{path}: data is required"));
-                    };
-                    let is_create = k == "create";
-                    let vals =
-                        plan_localized(schema, model, d, is_create, &format!("{path}.data"))?;
-                    note(l, plan);
-                    if is_create {
-                        plan.loc_create.push((l, vals));
-                    } else {
-                        plan.loc_update.push((l, vals));
-                    }
-                }
-            }
-        }
     }
     Ok(())
+}
+
+/// One item of `localizations.{verb}`.
+fn localization(
+    schema: &Schema,
+    model: ModelIdx,
+    verb: &str,
+    item: &Json,
+    path: &str,
+) -> Result<LocWrite, Refusal> {
+    if verb == "delete" {
+        return Ok(LocWrite::Delete(locale_of(schema, Some(item), path)?));
+    }
+    let o = object(item, path)?;
+    let locale = locale_of(schema, o.get("locale"), path)?;
+    let part = |name: &str, create: bool| -> Result<Values, Refusal> {
+        let x = o
+            .get(name)
+            .ok_or_else(|| format!("{path}: {name} is required"))?;
+        localized_values(schema, model, x, create, &format!("{path}.{name}"))
+    };
+    Ok(match verb {
+        "create" => LocWrite::Create(locale, part("data", true)?),
+        "update" => LocWrite::Update(locale, part("data", false)?),
+        _ => LocWrite::Upsert(locale, part("create", true)?, part("update", false)?),
+    })
 }
 
 /// The ids of `[{id}, …]` (or one `{id}`).
@@ -587,7 +626,7 @@ models:
             "two of connect",
             "an id twice",
             "default locale",
-            "\\\"de\\\" given twice",
+            "\\\"de\\\" given 2 times",
         ] {
             assert!(errors.contains(want), "{want} in {errors}");
         }
