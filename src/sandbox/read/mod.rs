@@ -172,18 +172,10 @@ pub fn execute_query(
         else {
             continue;
         };
-        let mut path = vec![key.clone()];
-        if !ex.covered(*model, stage, locales)? {
-            denied.push(path);
-            continue;
-        }
-        match shape {
-            Shape::One { sel, .. } | Shape::List { sel, .. } => {
-                ex.check_items(sel, stage, locales, &mut path, &mut denied)?
-            }
-            Shape::Connection { parts, .. } => {
-                ex.check_connection(parts, stage, locales, &mut path, &mut denied)?
-            }
+        if ex.covered(*model, stage, locales)? {
+            denied.extend(ex.denied_relations(key, shape, stage, locales)?);
+        } else {
+            denied.push(vec![key.clone()]);
         }
     }
     if !denied.is_empty() {

@@ -500,7 +500,10 @@ fn ids_of(v: &Json, path: &str) -> Result<Vec<String>, Refusal> {
     Ok(out)
 }
 
-/// A relation input on `key` (WRITE-10).
+/// A relation input on `key` (WRITE-10). Create data may only `connect`; a single relation
+/// connects one `{id}` or `disconnect`s by a Boolean; a list relation connects, disconnects or
+/// `set`s lists of `{id}`. Two operations in one input, or an id twice in one list, are data
+/// failures of step 7, recorded.
 fn plan_relation(
     key: &str,
     v: &Json,
@@ -509,42 +512,35 @@ fn plan_relation(
     rf: RelField,
     plan: &mut DataPlan,
 ) -> Result<(), Refusal> {
-    let o = object(v, key)?;
-    let allowed: &[&str] = match (create, single) {
-        (true, _) => &["connect"],
-        (false, true) => &["connect", "disconnect"],
-        (false, false) => &["connect", "disconnect", "set"],
-    };
-    if let Some(bad) = o.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(format!("{key}.{bad}: not in this contract (WRITE-10)"));
+    let input = object(v, key)?;
+    let refuse = |path: &str| Err(format!("{path}: not in this contract (WRITE-10)"));
+    let mut ops = Vec::with_capacity(input.len());
+    for (verb, x) in input {
+        let path = format!("{key}.{verb}");
+        let op = match (verb.as_str(), create, single) {
+            ("connect", _, true) => RelOp::Connect(ids_of(object(x, &path).map(|_| x)?, &path)?),
+            ("connect", _, false) => RelOp::Connect(ids_of(x, &path)?),
+            ("disconnect", false, true) => match x.as_bool() {
+                Some(b) => RelOp::DisconnectSingle(b),
+                None => return Err(format!("{path}: expected a Boolean")),
+            },
+            ("disconnect", false, false) => RelOp::Disconnect(ids_of(x, &path)?),
+            ("set", false, false) => RelOp::Set(ids_of(x, &path)?),
+            _ => return refuse(&path),
+        };
+        let distinct: BTreeSet<&String> = op.ids().iter().collect();
+        if distinct.len() < op.ids().len() {
+            plan.errors
+                .push(format!("{path}: an id twice in one list (WRITE-10)"));
+        }
+        ops.push((rf, op));
     }
-    if o.len() > 1 {
+    if ops.len() > 1 {
         plan.errors.push(format!(
             "{key}: two of connect, disconnect, set in one input (WRITE-10)"
         ));
     }
-    for (k, x) in o {
-        let path = format!("{key}.{k}");
-        let op = match (k.as_str(), single) {
-            ("connect", true) => {
-                object(x, &path)?;
-                RelOp::Connect(ids_of(x, &path)?)
-            }
-            ("disconnect", true) => match x {
-                Json::Bool(b) => RelOp::DisconnectSingle(*b),
-                _ => return Err(format!("{path}: expected a Boolean")),
-            },
-            ("connect", false) => RelOp::Connect(ids_of(x, &path)?),
-            ("disconnect", false) => RelOp::Disconnect(ids_of(x, &path)?),
-            _ => RelOp::Set(ids_of(x, &path)?),
-        };
-        let ids = op.ids();
-        if ids.iter().enumerate().any(|(i, a)| ids[..i].contains(a)) {
-            plan.errors
-                .push(format!("{path}: an id twice in one list (WRITE-10)"));
-        }
-        plan.relations.push((rf, op));
-    }
+    plan.relations.extend(ops);
     Ok(())
 }
 
