@@ -14,6 +14,7 @@ mod fuzz_corpus;
 mod gen;
 mod gen_coverage;
 mod gen_sandbox;
+mod manage_client;
 mod model_props;
 mod report;
 mod run_campaign;
