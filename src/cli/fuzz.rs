@@ -41,13 +41,13 @@ pub struct FuzzArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Run this many cases.
-    #[arg(long, conflicts_with = "time_limit")]
+    #[arg(long, conflicts_with = "time_limit", value_parser = clap::value_parser!(u64).range(1..))]
     pub cases: Option<u64>,
     /// Run cases until this much time has passed (`60s`, `5m`); default 100 cases.
     #[arg(long, value_parser = parse_duration, value_name = "D")]
     pub time_limit: Option<Duration>,
     /// Cases in flight at once (projects provisioned in parallel).
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub jobs: usize,
     /// The generator's size preset: small, default or large.
     #[arg(long, default_value = "default")]

@@ -32,7 +32,7 @@ pub struct ScoreArgs {
     pub time_limit_per_fault: Duration,
     /// The most cases run for one fault (with `--jobs 1`, a bound independent of the
     /// machine's speed).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub cases_per_fault: Option<u64>,
     /// Score only these faults (repeatable; default: every fault).
     #[arg(long = "fault", value_name = "NAME")]
@@ -41,7 +41,7 @@ pub struct ScoreArgs {
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     /// Cases in flight at once.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub jobs: usize,
     /// The generator's size preset.
     #[arg(long, default_value = "default")]

@@ -149,7 +149,8 @@ pub fn preset(name: &str, profile: &str) -> anyhow::Result<GenConfig> {
     }
 }
 
-/// Parses a duration: a number with a unit `ms`, `s`, `m` or `h` (`60s`, `1.5m`, `500ms`).
+/// Parses a duration: a positive number with a unit `ms`, `s`, `m` or `h` (`60s`, `1.5m`,
+/// `500ms`); every duration flag is a budget, so zero is refused.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t
@@ -169,6 +170,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if !secs.is_finite() || !(0.0..=365.0 * 86400.0).contains(&secs) {
         return Err(format!("{text:?} is out of range"));
     }
+    if secs < 0.001 {
+        return Err(format!("{text:?}: a budget must be at least 1ms"));
+    }
     Ok(Duration::from_secs_f64(secs))
 }
 
@@ -185,7 +189,7 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
         assert_eq!(parse_duration("7").unwrap(), Duration::from_secs(7));
-        for bad in ["", "s", "1x", "-1s", "1e400s"] {
+        for bad in ["", "s", "1x", "-1s", "1e400s", "0s", "0"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
