@@ -56,6 +56,12 @@ fn write_report(out: &mut String, r: &CampaignReport) -> std::fmt::Result {
         "| {} | {} | {} |",
         r.verdicts.agree, r.verdicts.differ, r.verdicts.unknown
     )?;
+    let mix = r.outcomes_by_status();
+    if !mix.is_empty() {
+        let parts: Vec<String> = mix.iter().map(|(s, n)| format!("{s} ×{n}")).collect();
+        writeln!(out)?;
+        writeln!(out, "Reference outcomes: {}", parts.join(" · "))?;
+    }
 
     if !r.divergences.is_empty() {
         writeln!(out)?;

@@ -30,7 +30,7 @@ use crate::latency::Recorder;
 use crate::run::case::{CaseRun, RunError, Runner};
 use crate::run::persist::{self, Provenance};
 use crate::run::report::{
-    CampaignReport, Divergence, DivergenceGroup, UnknownReason, VerdictCounts,
+    CampaignReport, Divergence, DivergenceGroup, OutcomeCount, UnknownReason, VerdictCounts,
 };
 use crate::run::shrink::{shrink, ShrinkConfig, TreeMaker};
 use crate::run::signature::Signature;
@@ -135,6 +135,8 @@ pub struct CampaignResult {
 enum Event {
     Case {
         counts: VerdictCounts,
+        /// The reference's outcome of each step: status and rule.
+        outcomes: Vec<(u16, Option<String>)>,
         unknowns: Vec<String>,
         signatures: Vec<Signature>,
         latency: Recorder,
@@ -233,6 +235,7 @@ pub async fn campaign(
     let mut p = Progress::default();
     let mut verdicts = VerdictCounts::default();
     let mut unknowns: BTreeMap<String, u64> = BTreeMap::new();
+    let mut outcomes: BTreeMap<(u16, Option<String>), u64> = BTreeMap::new();
     let mut latency = Recorder::new();
     let mut harness_errors = Vec::new();
     let mut groups: Vec<DivergenceGroup> = Vec::new();
@@ -252,6 +255,7 @@ pub async fn campaign(
         match ev {
             Event::Case {
                 counts,
+                outcomes: answered,
                 unknowns: reasons,
                 signatures,
                 latency: l,
@@ -260,6 +264,9 @@ pub async fn campaign(
                 verdicts.agree += counts.agree;
                 verdicts.differ += counts.differ;
                 verdicts.unknown += counts.unknown;
+                for o in answered {
+                    *outcomes.entry(o).or_insert(0) += 1;
+                }
                 for r in reasons {
                     *unknowns.entry(r).or_insert(0) += 1;
                 }
@@ -339,6 +346,14 @@ pub async fn campaign(
             0.0
         },
         verdicts,
+        outcomes: outcomes
+            .into_iter()
+            .map(|((status, rule), count)| OutcomeCount {
+                status,
+                rule,
+                count,
+            })
+            .collect(),
         divergences: groups,
         unknowns,
         latency: latency.summary(),
@@ -396,12 +411,18 @@ async fn worker(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Event>) {
                     .collect();
                 let all: Vec<Signature> = run.steps.iter().filter_map(Signature::of).collect();
                 let latency = std::mem::take(&mut run.latency);
+                let outcomes = run
+                    .steps
+                    .iter()
+                    .map(|s| (s.reference.status(), s.reference.rule().map(str::to_string)))
+                    .collect();
                 let _ = tx.send(Event::Case {
                     counts: VerdictCounts {
                         agree,
                         differ,
                         unknown,
                     },
+                    outcomes,
                     unknowns,
                     signatures: all,
                     latency,

@@ -13,6 +13,7 @@
 //!   "started_at": "2025-…Z", "duration_secs": 61.2,
 //!   "cases": 120, "operations": 4812, "ops_per_sec": 78.6,
 //!   "verdicts": {"agree": …, "differ": …, "unknown": …},
+//!   "outcomes": [ {"status": 403, "rule": "READ-1", "count": …} ],   the reference's answers
 //!   "divergences": [ {"signature", "rules", "occurrences", "cases": [Divergence…]} ],
 //!   "unknowns": [ {"reason", "count"} ],
 //!   "latency": [ {"class", "allowed", "count", "p50_us", "p90_us", "p99_us", "max_us", "mean_us"} ],
@@ -72,6 +73,10 @@ pub struct CampaignReport {
     pub ops_per_sec: f64,
     /// Verdicts over all operations.
     pub verdicts: VerdictCounts,
+    /// What the reference answered, by status and deciding rule: how informative the run was
+    /// (a run of nothing but 401s agrees and proves little).
+    #[serde(default)]
+    pub outcomes: Vec<OutcomeCount>,
     /// Every divergence, minimized, grouped by signature.
     pub divergences: Vec<DivergenceGroup>,
     /// Why operations were indeterminate, with counts (never agreement).
@@ -100,6 +105,7 @@ impl Default for CampaignReport {
             operations: 0,
             ops_per_sec: 0.0,
             verdicts: VerdictCounts::default(),
+            outcomes: Vec::new(),
             divergences: Vec::new(),
             unknowns: Vec::new(),
             latency: Vec::new(),
@@ -183,6 +189,33 @@ pub struct Divergence {
     pub found_after_secs: f64,
     /// Cases run before it was first seen (this one included).
     pub found_after_cases: u64,
+}
+
+/// How often the reference answered with one status and rule.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OutcomeCount {
+    /// The HTTP status (provisioning steps: 200 done, 400 refused).
+    pub status: u16,
+    /// The rule that decided a non-200 outcome, when it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// How many operations.
+    pub count: u64,
+}
+
+impl CampaignReport {
+    /// The reference's outcomes summed by status, in status order.
+    pub fn outcomes_by_status(&self) -> Vec<(u16, u64)> {
+        let mut out: Vec<(u16, u64)> = Vec::new();
+        for o in &self.outcomes {
+            match out.iter_mut().find(|(s, _)| *s == o.status) {
+                Some((_, n)) => *n += o.count,
+                None => out.push((o.status, o.count)),
+            }
+        }
+        out.sort_unstable();
+        out
+    }
 }
 
 /// One reason for indeterminate outcomes.

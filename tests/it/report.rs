@@ -14,7 +14,8 @@ use tollgate::latency::{Key, OpClass, Recorder};
 use tollgate::op::{DeniedError, FailedAction, Outcome};
 use tollgate::report;
 use tollgate::run::report::{
-    Assessment, CampaignReport, Divergence, DivergenceGroup, UnknownReason, VerdictCounts,
+    Assessment, CampaignReport, Divergence, DivergenceGroup, OutcomeCount, UnknownReason,
+    VerdictCounts,
 };
 
 const CURL_READ: &str = "curl -sS 'http://127.0.0.1:41873/v2/tollgate-17/master' \
@@ -93,6 +94,33 @@ fn fixture() -> CampaignReport {
             differ: 19,
             unknown: 3,
         },
+        outcomes: vec![
+            OutcomeCount {
+                status: 200,
+                rule: None,
+                count: 2_911,
+            },
+            OutcomeCount {
+                status: 400,
+                rule: Some("CTX-3".into()),
+                count: 120,
+            },
+            OutcomeCount {
+                status: 400,
+                rule: Some("PERM-4".into()),
+                count: 31,
+            },
+            OutcomeCount {
+                status: 401,
+                rule: Some("AUTH-3".into()),
+                count: 402,
+            },
+            OutcomeCount {
+                status: 403,
+                rule: Some("READ-1".into()),
+                count: 1_348,
+            },
+        ],
         divergences: vec![
             DivergenceGroup {
                 signature: "READ-1 posts 403≠200 status".into(),
