@@ -22,6 +22,7 @@ use tollgate::case::{substitute, Case};
 use tollgate::compare::{compare, Mode};
 use tollgate::gen::{generate, GenConfig};
 use tollgate::model::apply;
+use tollgate::model::profile::Profile;
 use tollgate::normalize::Normalizer;
 use tollgate::op::{Operation, Outcome};
 use tollgate::run::Runner;
@@ -74,6 +75,7 @@ fn raw_requests(rt: &Runtime, admin: &SandboxAdmin, cases: &[Case]) -> Vec<Raw> 
                 &project,
                 "project",
                 &case.environments,
+                &Profile::default(),
                 RetryPolicy::default(),
             )
             .await

@@ -155,10 +155,11 @@ impl Profile {
         }
     }
 
-    /// Projects created before 2022-06-14: `page_max` 1000 (READ-3).
+    /// Projects created before 2022-06-14: `page_default` 100 and `page_max` 1000 (READ-3).
     pub fn hygraph_legacy() -> Profile {
         Profile {
             name: "hygraph-legacy".into(),
+            page_default: 100,
             page_max: 1000,
             ..Profile::hygraph_2025()
         }

@@ -173,6 +173,7 @@ impl Runner {
             &project,
             CASE_PROJECT,
             &case.environments,
+            &state.profile,
             self.retry,
         )
         .await?;

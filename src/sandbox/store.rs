@@ -200,6 +200,67 @@ fn column_type(ty: &ScalarType) -> &'static str {
     }
 }
 
+/// A project's page sizes (READ-3, READ-9): `first` when absent, and its largest value.
+/// Hygraph's projects created before 2022-06-14 have 100 and 1000, newer ones 10 and 100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pagination {
+    /// `first` when a list gives none.
+    pub default: i64,
+    /// The largest `first` accepted.
+    pub max: i64,
+}
+
+impl Default for Pagination {
+    fn default() -> Self {
+        Pagination {
+            default: 10,
+            max: 100,
+        }
+    }
+}
+
+impl Pagination {
+    /// The largest `max` a project may have.
+    pub const LIMIT: i64 = 10_000;
+
+    /// Refuses sizes no project has: a default above the maximum, below 1, or a maximum
+    /// above [`Pagination::LIMIT`].
+    pub fn check(&self) -> Result<(), String> {
+        if self.default < 1 || self.max < self.default || self.max > Self::LIMIT {
+            return Err(format!(
+                "pagination: default {} and max {} must satisfy 1 <= default <= max <= {}",
+                self.default,
+                self.max,
+                Self::LIMIT
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Adds the page-size columns to a catalog written before they existed (a `--db` file of an
+/// earlier version): its projects keep the default sizes.
+fn migrate_catalog(conn: &Connection) -> Result<(), StoreError> {
+    let has_pages: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = 'page_max'",
+            [CATALOG],
+            |r| r.get::<_, i64>(0),
+        )
+        .doing(|| "reading the catalog's columns".into())?
+        > 0;
+    if !has_pages {
+        conn.execute_batch(&format!(
+            "ALTER TABLE {t} ADD COLUMN \"page_default\" INTEGER NOT NULL DEFAULT 10;
+             ALTER TABLE {t} ADD COLUMN \"page_max\" INTEGER NOT NULL DEFAULT 100;",
+            t = quote(CATALOG)
+        ))
+        .doing(|| "adding page sizes to the catalog".into())?;
+    }
+    Ok(())
+}
+
 /// One loaded environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadedEnv {
@@ -211,6 +272,8 @@ pub struct LoadedEnv {
     pub name: String,
     /// Its schema, as the store built it from the spec.
     pub schema: Schema,
+    /// Its project's page sizes.
+    pub pagination: Pagination,
 }
 
 /// The store: one SQLite connection holding many projects' environments.
@@ -239,15 +302,18 @@ impl Store {
             "PRAGMA foreign_keys = ON;
              CREATE TABLE IF NOT EXISTS {} (
                \"key\" INTEGER PRIMARY KEY, \"project\" TEXT NOT NULL, \"name\" TEXT NOT NULL,
-               \"schema\" TEXT NOT NULL, UNIQUE (\"project\", \"name\")) STRICT;",
+               \"schema\" TEXT NOT NULL, \"page_default\" INTEGER NOT NULL DEFAULT 10,
+               \"page_max\" INTEGER NOT NULL DEFAULT 100, UNIQUE (\"project\", \"name\")) STRICT;",
             quote(CATALOG)
         ))
         .doing(|| "creating the catalog".into())?;
+        migrate_catalog(&conn)?;
         let mut envs = Vec::new();
         {
             let mut st = conn
                 .prepare(&format!(
-                    "SELECT \"key\", \"project\", \"name\", \"schema\" FROM {} ORDER BY \"key\"",
+                    "SELECT \"key\", \"project\", \"name\", \"schema\", \"page_default\", \"page_max\" \
+                     FROM {} ORDER BY \"key\"",
                     quote(CATALOG)
                 ))
                 .doing(|| "reading the catalog".into())?;
@@ -258,11 +324,16 @@ impl Store {
                         r.get::<_, String>(1)?,
                         r.get::<_, String>(2)?,
                         r.get::<_, String>(3)?,
+                        Pagination {
+                            default: r.get(4)?,
+                            max: r.get(5)?,
+                        },
                     ))
                 })
                 .doing(|| "reading the catalog".into())?;
             for row in rows {
-                let (key, project, name, schema) = row.doing(|| "reading the catalog".into())?;
+                let (key, project, name, schema, pagination) =
+                    row.doing(|| "reading the catalog".into())?;
                 let key = u32::try_from(key)
                     .map_err(|_| StoreError::Catalog(format!("environment key {key}")))?;
                 let schema: Schema = serde_json::from_str(&schema)
@@ -272,6 +343,7 @@ impl Store {
                     project,
                     name,
                     schema,
+                    pagination,
                 });
             }
         }
@@ -327,6 +399,16 @@ impl Store {
     /// loads its content, all in one transaction, so a refused load stores nothing. Principals
     /// (`public`, `pats`) are not the store's business and are ignored.
     pub fn load(&mut self, project: &str, env: &EnvSpec) -> Result<EnvKey, StoreError> {
+        self.load_paged(project, env, Pagination::default())
+    }
+
+    /// [`load`](Self::load) for a project with page sizes `pagination`.
+    pub fn load_paged(
+        &mut self,
+        project: &str,
+        env: &EnvSpec,
+        pagination: Pagination,
+    ) -> Result<EnvKey, StoreError> {
         if self.find(project, &env.name).is_some() {
             return Err(StoreError::Duplicate {
                 project: project.to_string(),
@@ -343,10 +425,18 @@ impl Store {
             .doing(|| "starting the load".into())?;
         tx.execute(
             &format!(
-                "INSERT INTO {} (\"key\", \"project\", \"name\", \"schema\") VALUES (?, ?, ?, ?)",
+                "INSERT INTO {} (\"key\", \"project\", \"name\", \"schema\", \"page_default\", \"page_max\") \
+                 VALUES (?, ?, ?, ?, ?, ?)",
                 quote(CATALOG)
             ),
-            rusqlite::params![i64::from(key.0), project, env.name, schema_json],
+            rusqlite::params![
+                i64::from(key.0),
+                project,
+                env.name,
+                schema_json,
+                pagination.default,
+                pagination.max
+            ],
         )
         .doing(|| format!("registering environment {:?}", env.name))?;
         tx.execute_batch(&ddl(key, &schema))
@@ -358,6 +448,7 @@ impl Store {
             project: project.to_string(),
             name: env.name.clone(),
             schema,
+            pagination,
         });
         Ok(key)
     }
@@ -1062,6 +1153,63 @@ entries:
         assert_eq!(s.find("two", "master"), Some(key));
         assert_eq!(s.entry_ids(key, "Tag", "DRAFT").unwrap(), ["t1", "t2"]);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn page_sizes_survive_a_reopen_and_old_catalogs_get_the_defaults() {
+        let dir = std::env::temp_dir().join(format!("tollgate-pages-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("store.sqlite");
+        let _ = std::fs::remove_file(&path);
+        let legacy = Pagination {
+            default: 100,
+            max: 1000,
+        };
+        {
+            let mut s = Store::open(&path).unwrap();
+            s.load_paged("old", &env(BLOG), legacy).unwrap();
+            s.load("new", &env(BLOG)).unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let pages = |p: &str| s.env(s.find(p, "master").unwrap()).unwrap().pagination;
+        assert_eq!(pages("old"), legacy);
+        assert_eq!(pages("new"), Pagination::default());
+        drop(s);
+
+        // A catalog written before page sizes existed: its projects keep 10 and 100, and new
+        // ones get their own.
+        let old = dir.join("old.sqlite");
+        let _ = std::fs::remove_file(&old);
+        let before = {
+            let mut s = Store::open(&old).unwrap();
+            s.load_paged("before", &env(BLOG), legacy).unwrap()
+        };
+        {
+            let conn = Connection::open(&old).unwrap();
+            conn.execute_batch(&format!(
+                "ALTER TABLE {t} DROP COLUMN \"page_default\"; ALTER TABLE {t} DROP COLUMN \"page_max\";",
+                t = quote(CATALOG)
+            ))
+            .unwrap();
+        }
+        let mut s = Store::open(&old).unwrap();
+        assert_eq!(s.env(before).unwrap().pagination, Pagination::default());
+        let after = s.load_paged("after", &env(BLOG), legacy).unwrap();
+        drop(s);
+        let s = Store::open(&old).unwrap();
+        assert_eq!(s.env(after).unwrap().pagination, legacy);
+        assert_eq!(s.env(before).unwrap().pagination, Pagination::default());
+        let _ = std::fs::remove_dir_all(&dir);
+
+        assert!(Pagination { default: 0, max: 5 }.check().is_err());
+        assert!(Pagination { default: 6, max: 5 }.check().is_err());
+        assert!(Pagination {
+            default: 1,
+            max: 10_001
+        }
+        .check()
+        .is_err());
+        assert!(legacy.check().is_ok());
     }
 
     fn refused(yaml: &str) -> String {

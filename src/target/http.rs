@@ -31,6 +31,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use crate::model::grant::{Action, GrantSpec};
+use crate::model::profile::Profile;
 use crate::model::spec::{EnvSpec, PatSpec};
 use crate::op::{Credential, Manage, Method, Outcome, Request, Target, TokenForm};
 use crate::sandbox::token::{issue, redact, KeyRing, PatClaims};
@@ -228,7 +229,7 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// Provisions `environments` under the new project id `project` (which must not exist on
-    /// the target yet), adding the harness PAT to each. `case_project` is the project name the
+    /// the target yet) with `profile`'s page sizes, adding the harness PAT to each. `case_project` is the project name the
     /// case's steps use for their own project (a step naming another project is sent to that
     /// name: a 404).
     pub async fn provision(
@@ -236,6 +237,7 @@ impl Session {
         project: &str,
         case_project: &str,
         environments: &[EnvSpec],
+        profile: &Profile,
         retry: RetryPolicy,
     ) -> Result<Session, ProvisionError> {
         let mut specs = environments.to_vec();
@@ -250,7 +252,10 @@ impl Session {
                 grants: vec![GrantSpec::all(Action::Read)],
             });
         }
-        let loaded = admin.load_project(project, &specs).await?;
+        // The project's page sizes are the profile's (READ-3: `hygraph-legacy` projects page by
+        // 100, up to 1000).
+        let pagination = (profile.page_default, profile.page_max);
+        let loaded = admin.load_project(project, &specs, pagination).await?;
         let mut session = Session {
             admin: admin.clone(),
             project: project.to_string(),

@@ -164,11 +164,12 @@ impl SandboxAdmin {
     }
 
     /// `POST /sandbox/projects`: creates `project` with its environments, content and
-    /// principals, all or nothing.
+    /// principals, all or nothing, and its page sizes `(default, max)` (READ-3).
     pub async fn load_project(
         &self,
         project: &str,
         environments: &[EnvSpec],
+        (page_default, page_max): (usize, usize),
     ) -> Result<LoadedProject, AdminError> {
         let what = "the project load";
         let (_, body) = self
@@ -176,7 +177,11 @@ impl SandboxAdmin {
                 what,
                 self.http
                     .post(format!("{}/sandbox/projects", self.base))
-                    .json(&json!({"project": project, "environments": environments})),
+                    .json(&json!({
+                        "project": project,
+                        "environments": environments,
+                        "pagination": {"default": page_default, "max": page_max},
+                    })),
             )
             .await?;
         serde_json::from_value(body).map_err(|e| AdminError::Failed {

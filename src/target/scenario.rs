@@ -47,6 +47,7 @@ pub async fn replay(
         project,
         case_project,
         &loaded.scenario.environments,
+        &loaded.state.profile,
         RetryPolicy::default(),
     )
     .await?;

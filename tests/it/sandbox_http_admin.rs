@@ -292,6 +292,43 @@ fn bulk_url(s: &server::Running) -> String {
 }
 
 #[tokio::test]
+async fn bulk_load_takes_a_projects_page_sizes() {
+    let s = start(Faults::NONE).await;
+    let envs = serde_json::to_value(project_envs()).unwrap();
+    for bad in [
+        json!({"default": 0, "max": 10}),
+        json!({"default": 20, "max": 10}),
+        json!({"default": 10, "max": 20000}),
+        json!({"default": 10, "max": 100, "min": 1}),
+    ] {
+        let a = admin_post(
+            &bulk_url(&s),
+            &json!({"project": "paged", "environments": envs, "pagination": bad}),
+        )
+        .await;
+        assert_eq!(a.status, 400, "{bad}: {a:?}");
+    }
+    let a = admin_post(
+        &bulk_url(&s),
+        &json!({"project": "paged", "environments": envs, "pagination": {"default": 2, "max": 3}}),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    let url = s.content_endpoint("paged", "master");
+    let token = a.body["environments"][0]["pats"][0]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // READ-3 with the project's sizes: 2 by default, 3 at most.
+    let a = post_as(&url, "{ posts(stage: DRAFT) { id } }", &token).await;
+    assert_eq!(ids(a.data()), ["p1", "p2"]);
+    let a = post_as(&url, "{ posts(stage: DRAFT, first: 3) { id } }", &token).await;
+    assert_eq!(ids(a.data()), ["p1", "p2", "p3"]);
+    let a = post_as(&url, "{ posts(stage: DRAFT, first: 4) { id } }", &token).await;
+    assert_eq!(a.status, 400, "{a:?}");
+}
+
+#[tokio::test]
 async fn bulk_load_answers_ids_endpoints_and_tokens() {
     let s = start(Faults::NONE).await;
     let a = admin_post(

@@ -43,9 +43,9 @@ use crate::sandbox::principals::{
     covered, default_stage, visibility, Principal, Visibility, VisibilityQuery,
 };
 use crate::sandbox::read::plan::{ListArgs, Order, OrderKey, Rel};
-use crate::sandbox::read::{ReadError, PAGE_DEFAULT};
+use crate::sandbox::read::ReadError;
 use crate::sandbox::sql::{compile_with, served_locale, Compiled, LocaleSql};
-use crate::sandbox::store::{field_column, EnvKey, Store};
+use crate::sandbox::store::{field_column, EnvKey, Pagination, Store};
 
 /// How a query decides which documents it may return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -126,11 +126,13 @@ impl<'q> DocQuery<'q> {
         }
     }
 
-    pub(super) fn with_list(mut self, args: &'q ListArgs, paged: bool) -> Self {
+    /// `args`' filter and order; paged by `first` / `skip` when `page_default` (the `first`
+    /// of a list that gives none) is given.
+    pub(super) fn with_list(mut self, args: &'q ListArgs, page_default: Option<i64>) -> Self {
         self.filter = args.filter.as_ref();
         self.order = args.order;
-        if paged {
-            self.page = Some((args.first.unwrap_or(PAGE_DEFAULT), args.skip));
+        if let Some(default) = page_default {
+            self.page = Some((args.first.unwrap_or(default), args.skip));
         }
         self
     }
@@ -167,6 +169,7 @@ pub(crate) struct Exec<'a> {
     vis: RefCell<HashMap<VisKey, Rc<Visibility>>>,
     cov: RefCell<HashMap<CovKey, bool>>,
     default_stage: RefCell<Option<String>>,
+    pagination: Pagination,
 }
 
 impl<'a> Exec<'a> {
@@ -185,7 +188,13 @@ impl<'a> Exec<'a> {
             vis: RefCell::new(HashMap::new()),
             cov: RefCell::new(HashMap::new()),
             default_stage: RefCell::new(None),
+            pagination: store.env(env).map(|e| e.pagination).unwrap_or_default(),
         }
+    }
+
+    /// The project's `first` for a list that gives none (READ-3, READ-9).
+    pub(super) fn page_default(&self) -> Option<i64> {
+        Some(self.pagination.default)
     }
 
     pub(super) fn model(&self, m: ModelIdx) -> Result<&'a Model, ReadError> {

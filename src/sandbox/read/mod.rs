@@ -46,11 +46,6 @@ use crate::sandbox::store::{EnvKey, Store, StoreError};
 use exec::{Access, DocQuery, Exec, Scope};
 use plan::{Root, Shape};
 
-/// READ-3's default `first`.
-pub const PAGE_DEFAULT: i64 = 10;
-/// READ-3's maximum `first`.
-pub const PAGE_MAX: i64 = 100;
-
 /// Why a query could not be answered with `data`.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -128,9 +123,11 @@ pub fn execute_query(
     if validated.kind != OperationKind::Query {
         return Err(ReadError::Unsupported("a mutation is not a query".into()));
     }
-    let schema = &store.env(env)?.schema;
+    let loaded = store.env(env)?;
+    let schema = &loaded.schema;
     // ERR-1 step 5.
     let roots = plan::plan_query(schema, &validated.fields)?;
+    plan::check_paging(&roots, loaded.pagination.max)?;
     if let Some(s) = headers_stage {
         if schema.stage(s).is_none() {
             return Err(ReadError::Invalid(format!(
@@ -224,11 +221,13 @@ pub fn validate_selection(
     model: &str,
     selection: &[SelectedField],
 ) -> Result<(), ReadError> {
-    let schema = &store.env(env)?.schema;
+    let loaded = store.env(env)?;
+    let schema = &loaded.schema;
     let m = schema
         .model(model)
         .ok_or_else(|| ReadError::Unsupported(format!("model {model}")))?;
-    plan::plan_items(schema, m, selection).map(|_| ())
+    let items = plan::plan_items(schema, m, selection)?;
+    plan::check_items_paging(&items, loaded.pagination.max)
 }
 
 /// WRITE-7's read-back of a mutation's result: entry `entry_id` of `model` as `principal` sees
@@ -247,11 +246,13 @@ pub fn read_back(
     entry_id: &str,
     selection: &[SelectedField],
 ) -> Result<Json, ReadError> {
-    let schema = &store.env(env)?.schema;
+    let loaded = store.env(env)?;
+    let schema = &loaded.schema;
     let m = schema
         .model(model)
         .ok_or_else(|| ReadError::Unsupported(format!("model {model}")))?;
     let items = plan::plan_items(schema, m, selection)?;
+    plan::check_items_paging(&items, loaded.pagination.max)?;
     let ex = Exec::new(store, env, schema, principal);
     let locales = vec![schema.default_locale().to_string()];
     let mut q = DocQuery::new(m, DRAFT, &locales, Scope::Entry(entry_id));

@@ -6,7 +6,8 @@
 //! What is checked, on the whole selection (any depth, below `documentInStages` included):
 //! - `where` of list roots, connections, list relation and reverse fields: parsed with §5's
 //!   grammar and LIMIT-1's bounds (WHERE-1, WHERE-4, a null operand, a duplicate key, …);
-//! - paging (READ-3, READ-9): `first` above [`PAGE_MAX`] or negative, a negative `skip`;
+//! - paging (READ-3, READ-9): a negative `first` or `skip`, a `first` above [`Pagination::LIMIT`];
+//!   [`check_paging`] then holds `first` to the project's own maximum;
 //! - `locales: []` on a root or relation field (CTX-2);
 //! - `orderBy` naming a field the model cannot be ordered by (the validator's enum already
 //!   refuses it; checked again so a plan never holds one);
@@ -21,8 +22,9 @@ use serde_json::Value as Json;
 use crate::model::condition::Where;
 use crate::model::condition::{parse_value, Limits};
 use crate::model::project::{FieldIdx, FieldKind, Model, ModelIdx, Schema, SystemField};
-use crate::sandbox::read::{ReadError, PAGE_MAX};
+use crate::sandbox::read::ReadError;
 use crate::sandbox::schema::SelectedField;
+use crate::sandbox::store::Pagination;
 
 /// `where`, `orderBy`, `first` and `skip` of a list (READ-3, READ-9).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -199,6 +201,58 @@ pub(crate) fn lower_first(s: &str) -> String {
     }
 }
 
+/// READ-3, READ-9: the first list (root or relation, any depth) whose `first` is above the
+/// project's maximum `max`, as a step-5 refusal.
+pub(crate) fn check_paging(roots: &[Root], max: i64) -> Result<(), ReadError> {
+    let mut lists: Vec<(&str, &ListArgs)> = Vec::new();
+    let mut selections: Vec<&[Item]> = Vec::new();
+    for r in roots {
+        let Root::Model { key, shape, .. } = r else {
+            continue;
+        };
+        match shape {
+            Shape::One { sel, .. } => selections.push(sel),
+            Shape::List { args, sel } => {
+                lists.push((key, args));
+                selections.push(sel);
+            }
+            Shape::Connection { args, .. } => {
+                lists.push((key, args));
+                selections.extend(shape.entry_selections().into_iter().map(|(_, s)| s));
+            }
+        }
+    }
+    over_max(lists, selections, max)
+}
+
+/// [`check_paging`] for an entry selection (a mutation's result).
+pub(crate) fn check_items_paging(items: &[Item], max: i64) -> Result<(), ReadError> {
+    over_max(Vec::new(), vec![items], max)
+}
+
+fn over_max<'p>(
+    mut lists: Vec<(&'p str, &'p ListArgs)>,
+    mut selections: Vec<&'p [Item]>,
+    max: i64,
+) -> Result<(), ReadError> {
+    while let Some(items) = selections.pop() {
+        for it in items {
+            match it {
+                Item::Many { key, args, sel, .. } => {
+                    lists.push((key, args));
+                    selections.push(sel);
+                }
+                Item::Single { sel, .. } | Item::Stages { sel, .. } => selections.push(sel),
+                _ => {}
+            }
+        }
+    }
+    match lists.iter().find(|(_, a)| a.first.is_some_and(|n| n > max)) {
+        Some((key, _)) => invalid(format!("{key}: first must not exceed {max}")),
+        None => Ok(()),
+    }
+}
+
 /// Plans the root fields of a query.
 pub(crate) fn plan_query(
     schema: &Schema,
@@ -311,8 +365,12 @@ fn list_args(schema: &Schema, model: ModelIdx, f: &SelectedField) -> Result<List
         Some(other) => return invalid(format!("{}: orderBy {other}", f.key())),
     };
     let first = count_arg(f, "first")?;
-    if first.is_some_and(|n| n > PAGE_MAX) {
-        return invalid(format!("{}: first must not exceed {PAGE_MAX}", f.key()));
+    if first.is_some_and(|n| n > Pagination::LIMIT) {
+        return invalid(format!(
+            "{}: first must not exceed {}",
+            f.key(),
+            Pagination::LIMIT
+        ));
     }
     let skip = count_arg(f, "skip")?.unwrap_or(0);
     Ok(ListArgs {

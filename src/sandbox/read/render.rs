@@ -31,7 +31,7 @@ impl Exec<'_> {
         args: &ListArgs,
         items: &[Item],
     ) -> Result<Json, ReadError> {
-        let q = q.with_list(args, true);
+        let q = q.with_list(args, self.page_default());
         let rows = self.fetch(&q)?;
         Ok(Json::Array(
             self.render(q.model, q.stage, q.locales, &rows, items)?,
@@ -55,7 +55,7 @@ impl Exec<'_> {
                     obj.insert(k.clone(), Json::String(format!("{api}Connection")));
                 }
                 ConnPart::Aggregate(k, items) => {
-                    let mut cq = q.with_list(args, false);
+                    let mut cq = q.with_list(args, None);
                     if self.has(Fault::CountIgnoresConditions) {
                         cq.access = Access::Covered;
                     }
@@ -75,7 +75,7 @@ impl Exec<'_> {
                 }
                 ConnPart::Edges(k, eparts) => {
                     if page.is_none() {
-                        page = Some(self.fetch(&q.with_list(args, true))?);
+                        page = Some(self.fetch(&q.with_list(args, self.page_default()))?);
                     }
                     let rows = page.as_deref().unwrap_or_default();
                     let mut edges = Vec::with_capacity(rows.len());

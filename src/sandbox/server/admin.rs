@@ -101,7 +101,7 @@ pub async fn create_project(State(app): State<Arc<App>>, req: Request<Body>) -> 
             Ok(s) => s,
             Err(e) => return Reply::error(StatusCode::BAD_REQUEST, format!("the body: {e}")),
         };
-        match bulk::load_project(&app, &spec.project, &spec.environments) {
+        match bulk::load_project(&app, &spec.project, &spec.environments, spec.pagination) {
             Ok(loaded) => match serde_json::to_value(&loaded) {
                 Ok(v) => Reply::json(StatusCode::OK, v),
                 Err(e) => Reply::internal(format!("cannot encode the answer: {e}")),

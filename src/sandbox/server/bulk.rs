@@ -18,7 +18,7 @@ use crate::model::spec::EnvSpec;
 use crate::sandbox::manage::directory::{self, environment_id};
 use crate::sandbox::principals::{self, Principal, PrincipalError};
 use crate::sandbox::server::state::{App, EnvInfo};
-use crate::sandbox::store::{EnvKey, Store, StoreError};
+use crate::sandbox::store::{EnvKey, Pagination, Store, StoreError};
 use crate::sandbox::token::{content_endpoint, redact};
 
 /// The longest project id or environment name.
@@ -32,6 +32,9 @@ pub struct ProjectSpec {
     pub project: String,
     /// Its environments, as a scenario file writes them.
     pub environments: Vec<EnvSpec>,
+    /// Its page sizes (READ-3): `{"default": 10, "max": 100}` when absent.
+    #[serde(default)]
+    pub pagination: Pagination,
 }
 
 /// A PAT created by a load, with its token (a secret: `Debug` redacts it).
@@ -151,12 +154,15 @@ fn rehearse(project: &str, envs: &[EnvSpec]) -> Result<(), BulkError> {
     Ok(())
 }
 
-/// Loads `project` with `envs` into the server's store (see the module docs).
+/// Loads `project` with `envs` and page sizes `pagination` into the server's store (see the
+/// module docs).
 pub fn load_project(
     app: &App,
     project: &str,
     envs: &[EnvSpec],
+    pagination: Pagination,
 ) -> Result<LoadedProject, BulkError> {
+    pagination.check().map_err(BulkError::Invalid)?;
     if !is_segment(project) {
         return Err(BulkError::Invalid(format!(
             "project: {project:?} is not 1 to {MAX_NAME} ASCII letters, digits, `_` or `-`"
@@ -190,7 +196,7 @@ pub fn load_project(
     }
     rehearse(project, envs)?;
     let mut loaded: Vec<EnvKey> = Vec::new();
-    let result = load_for_real(app, &mut store, project, envs, &mut loaded);
+    let result = load_for_real(app, &mut store, project, envs, pagination, &mut loaded);
     match result {
         Ok((out, infos)) => {
             for info in infos {
@@ -214,6 +220,7 @@ fn load_for_real(
     store: &mut Store,
     project: &str,
     envs: &[EnvSpec],
+    pagination: Pagination,
     loaded: &mut Vec<EnvKey>,
 ) -> Result<(LoadedProject, Vec<EnvInfo>), BulkError> {
     let internal = |e: &dyn fmt::Display| BulkError::Internal(format!("loading failed: {e}"));
@@ -223,7 +230,9 @@ fn load_for_real(
         environments: Vec::new(),
     };
     for env in envs {
-        let key = store.load(project, env).map_err(|e| internal(&e))?;
+        let key = store
+            .load_paged(project, env, pagination)
+            .map_err(|e| internal(&e))?;
         loaded.push(key);
         // Grant ids are the server's: the spec's own are mapped, never stored (two projects,
         // or two environments of one, may use the same names).

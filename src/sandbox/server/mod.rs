@@ -53,8 +53,9 @@
 //! - `POST /management/graphql`: the Management API subset of §9 ([`manage`](crate::sandbox::manage)).
 //!   A refused call (PERM-4, an unknown id) is a 400 whose error has `extensions.rule`
 //!   `"PERM-4"`, and changes nothing.
-//! - `POST /sandbox/projects` with `{"project": id, "environments": [EnvSpec…]}` (the shape of a
-//!   scenario file's environments): creates the environments with schema, stages, locales,
+//! - `POST /sandbox/projects` with `{"project": id, "environments": [EnvSpec…], "pagination":
+//!   {"default", "max"}}` (the shape of a scenario file's environments; page sizes 10 and 100
+//!   when absent, READ-3): creates the environments with schema, stages, locales,
 //!   content and principals (each PAT with exactly its grants, no PERM-5 default grant; a
 //!   `revoked: true` PAT created then deleted), all or nothing ([`bulk`]). 200
 //!   `{"project", "environments": [{"name", "id", "endpoint", "pats": [{"name", "id", "token"}],
@@ -91,7 +92,7 @@ use tokio::task::JoinHandle;
 use crate::model::spec::EnvSpec;
 use crate::sandbox::faults::Faults;
 use crate::sandbox::manage::directory::MANAGEMENT_PATH;
-use crate::sandbox::store::Store;
+use crate::sandbox::store::{Pagination, Store};
 use crate::sandbox::token::{content_endpoint, KeyRing};
 
 mod admin;
@@ -368,7 +369,7 @@ impl Running {
         &self.app.keys
     }
 
-    /// Loads a project in process, exactly as `POST /sandbox/projects` does.
+    /// Loads a project in process, exactly as `POST /sandbox/projects` does (default page sizes).
     pub async fn load_project(
         &self,
         project: &str,
@@ -376,9 +377,11 @@ impl Running {
     ) -> Result<LoadedProject, BulkError> {
         let app = Arc::clone(&self.app);
         let project = project.to_string();
-        state::blocking(move || bulk::load_project(&app, &project, &environments))
-            .await
-            .map_err(BulkError::Internal)?
+        state::blocking(move || {
+            bulk::load_project(&app, &project, &environments, Pagination::default())
+        })
+        .await
+        .map_err(BulkError::Internal)?
     }
 
     /// The token of every PAT of an environment by name, revoked ones included, as they were
