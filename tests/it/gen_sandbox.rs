@@ -1,4 +1,5 @@
-//! The campaign's own check of the faithful sandbox: generated cases (two seeds, two presets)
+//! The campaign's own check of the faithful sandbox: generated cases (three seeds, two presets,
+//! both profiles: `hygraph-legacy` projects are loaded with their own page sizes)
 //! run by the real campaign (`run::campaign` with the generator as its case source, creates,
 //! `{{created:K}}` placeholders and id pairing included) against the embedded sandbox over
 //! HTTP must agree with the reference on every step — no divergence, no unknown outcome, no
@@ -20,11 +21,16 @@ async fn generated_cases_agree_with_the_faithful_sandbox() {
     let admin = SandboxAdmin::new(http_client().unwrap(), server.url(), server.admin_secret());
     let runner = Arc::new(Runner::new(admin));
     let mut total = 0;
-    for (seed, gen, cases) in [(1, GenConfig::default(), 25), (2, GenConfig::small(), 40)] {
+    for (seed, gen, cases) in [
+        (1, GenConfig::default(), 25),
+        (2, GenConfig::small(), 40),
+        (3, GenConfig::small().with_profile("hygraph-legacy"), 25),
+    ] {
         let mut config = CampaignConfig::new(seed);
         config.cases = Some(cases);
         config.jobs = 2;
         config.out = None;
+        config.profile = gen.profile.clone();
         let result = campaign(
             Arc::clone(&runner),
             Arc::new(GenSource::new(seed, gen)),
