@@ -326,6 +326,17 @@ async fn bulk_load_takes_a_projects_page_sizes() {
     assert_eq!(ids(a.data()), ["p1", "p2", "p3"]);
     let a = post_as(&url, "{ posts(stage: DRAFT, first: 4) { id } }", &token).await;
     assert_eq!(a.status, 400, "{a:?}");
+    // The Management API tells them, as Hygraph's does.
+    let q =
+        "query($p: ID!) { viewer { project(id: $p) { defaultPaginationSize maxPaginationSize } } }";
+    let a = manage(&s, q, json!({"p": "paged"})).await;
+    assert_eq!(
+        a.body["data"]["viewer"]["project"],
+        json!({"defaultPaginationSize": 2, "maxPaginationSize": 3}),
+        "{a:?}"
+    );
+    let a = manage(&s, q, json!({"p": "blog"})).await;
+    assert_eq!(a.body["data"]["viewer"]["project"], json!(null), "{a:?}");
 }
 
 #[tokio::test]

@@ -6,7 +6,8 @@
 //! [`SDL`] (`graphql/management.graphql`) and executed by `apollo-compiler`'s executor with this
 //! module's resolvers ([`resolve`]) over the store's principals ([`principals`]):
 //!
-//! - queries: `viewer { project(id) { id environments { id name endpoint } environment(name) {
+//! - queries: `viewer { project(id) { id defaultPaginationSize maxPaginationSize environments {
+//!   id name endpoint } environment(name) {
 //!   id name endpoint contentModel { models stages locales } permanentAuthTokens { id name token
 //!   defaults { stage } contentPermissions } publicContentAPI { defaults { stage }
 //!   contentPermissions } } } }`, with the permission types `ReadContentPermission`, …,

@@ -179,6 +179,21 @@ impl<'a> ObjectValue for Obj<'a> {
                     .map(|e| Node::Environment(e.key))
                     .collect(),
             )),
+            (Node::Project(p), "defaultPaginationSize" | "maxPaginationSize") => {
+                let pages = dir
+                    .store
+                    .envs()
+                    .iter()
+                    .find(|e| &e.project == p)
+                    .map(|e| e.pagination)
+                    .unwrap_or_default();
+                let n = if field == "maxPaginationSize" {
+                    pages.max
+                } else {
+                    pages.default
+                };
+                Ok(ResolvedValue::leaf(n))
+            }
             (Node::Project(p), "environment") => {
                 let name = str_arg(info, "name").unwrap_or_default();
                 Ok(match dir.store.find(p, name) {
