@@ -215,10 +215,11 @@ impl Runner {
                         .or(encoders.first())
                         .map_or_else(|| "{ __typename }".to_string(), |e| request_text(e, r));
                     let wire = WireRequest::from_request(r, text);
+                    let envelope = wire.envelope();
                     if let Operation::Request(rr) = &mut reference_op {
-                        rr.body_bytes = Some(wire.envelope().len());
+                        rr.body_bytes = Some(envelope.len());
                     }
-                    (session.send(&wire).await, Some(wire))
+                    (session.send(&wire, &envelope).await, Some(wire))
                 }
             };
             let marks = creation_marks(state);

@@ -155,7 +155,8 @@ impl Shrinker<'_> {
 
     /// Runs `candidate`; keeps it (cut) when it reproduces and is smaller.
     async fn test(&mut self, candidate: Case) -> bool {
-        if !self.budget_left() || size(&candidate) >= size(&self.best) || !loads(&candidate) {
+        let best_size = size(&self.best);
+        if !self.budget_left() || size(&candidate) >= best_size || !loads(&candidate) {
             return false;
         }
         self.runs += 1;
@@ -165,7 +166,7 @@ impl Shrinker<'_> {
         match reproduces(&run, &self.signature) {
             Some(step) => {
                 let (case, run) = cut(candidate, run, step);
-                if size(&case) < size(&self.best) {
+                if size(&case) < best_size {
                     self.best = case;
                     self.best_run = run;
                     self.best_step = step;
@@ -207,13 +208,18 @@ impl Shrinker<'_> {
     /// Tries each variant `generate` makes of the best case, regenerating after each success.
     async fn variants(&mut self, generate: impl Fn(&Case) -> Vec<Case>) -> bool {
         let mut progress = false;
+        // Variant `i` onwards of the best case; rebuilt only when the best case changes.
         let mut i = 0;
+        let mut pending = generate(&self.best).into_iter();
         while self.budget_left() {
-            let Some(c) = generate(&self.best).into_iter().nth(i) else {
+            let Some(c) = pending.next() else {
                 break;
             };
             if self.test(c).await {
                 progress = true;
+                let mut fresh = generate(&self.best);
+                fresh.drain(..i.min(fresh.len()));
+                pending = fresh.into_iter();
             } else {
                 i += 1;
             }

@@ -511,8 +511,10 @@ impl Session {
         }
     }
 
-    /// Sends a request and decodes its answer; a 429 is retried by the session's policy.
-    pub async fn send(&self, r: &WireRequest) -> Sent {
+    /// Sends a request as `envelope` (its [`WireRequest::envelope`], encoded once by the caller,
+    /// who also needs its length) and decodes its answer; a 429 is retried by the session's
+    /// policy.
+    pub async fn send(&self, r: &WireRequest, envelope: &Envelope) -> Sent {
         let authorization = match self.authorization(&r.credential).await {
             Ok(a) => a,
             Err(e) => {
@@ -527,6 +529,7 @@ impl Session {
             self.admin.http(),
             &self.url(r),
             r,
+            envelope,
             &authorization,
             &self.retry,
         )
@@ -577,7 +580,7 @@ impl Session {
             pad_to: None,
             introspection: false,
         };
-        let sent = self.send(&r).await;
+        let sent = self.send(&r, &r.envelope()).await;
         let Outcome::Ok { data } = sent.outcome else {
             return Err(format!(
                 "the harness PAT's read answered {}",
@@ -611,18 +614,19 @@ fn indeterminate(why: impl std::fmt::Display) -> Outcome {
     }
 }
 
-/// Sends `r` to `url` with these `Authorization` lines, retrying 429 answers by `policy`.
+/// Sends `r`, encoded as `envelope`, to `url` with these `Authorization` lines, retrying 429
+/// answers by `policy`.
 pub async fn send_with_retry(
     http: &reqwest::Client,
     url: &str,
     r: &WireRequest,
+    envelope: &Envelope,
     authorization: &[String],
     policy: &RetryPolicy,
 ) -> Sent {
-    let envelope = r.envelope();
     let mut retries = 0;
     loop {
-        let mut req = match &envelope {
+        let mut req = match envelope {
             Envelope::Post(body) => http
                 .post(url)
                 .header("content-type", "application/json")

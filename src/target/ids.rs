@@ -46,6 +46,10 @@ pub fn created_since(state: &State, marks: &[u64]) -> Vec<NewEntry> {
     let mut out: Vec<(u64, NewEntry)> = Vec::new();
     for (env, e) in state.environments.iter().enumerate() {
         let mark = marks.get(env).copied().unwrap_or(0);
+        // Most steps create nothing: no entry can be newer than the next creation order.
+        if e.content.next_order <= mark {
+            continue;
+        }
         for entry in e.content.entries.iter().filter(|x| x.order >= mark) {
             let plural = e
                 .schema

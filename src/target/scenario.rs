@@ -68,11 +68,12 @@ pub async fn replay(
             Operation::Request(req) => {
                 let wire = wire_request(step, req, ids.target());
                 let mut reference_op = substitute(op, ids.reference());
+                let envelope = wire.envelope();
                 if let Operation::Request(r) = &mut reference_op {
                     // As loaded when the scenario gives it, else the length actually sent.
-                    r.body_bytes = Some(step.body_bytes.unwrap_or(wire.envelope().len()));
+                    r.body_bytes = Some(step.body_bytes.unwrap_or(envelope.len()));
                 }
-                (reference_op, session.send(&wire).await.outcome)
+                (reference_op, session.send(&wire, &envelope).await.outcome)
             }
         };
         // The reference runs alongside only to know which entries each step creates.

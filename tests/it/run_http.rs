@@ -63,6 +63,7 @@ async fn a_429_is_retried_after_retry_after_and_then_answered() {
         &http_client().unwrap(),
         &url,
         &wire("{ posts { id } }"),
+        &wire("{ posts { id } }").envelope(),
         &[],
         &quick(),
     )
@@ -95,6 +96,7 @@ async fn retries_are_bounded_and_other_failures_indeterminate() {
         &http,
         &format!("{}/v2/p/limited", server.uri()),
         &wire("{ a }"),
+        &wire("{ a }").envelope(),
         &[],
         &quick(),
     )
@@ -108,6 +110,7 @@ async fn retries_are_bounded_and_other_failures_indeterminate() {
         &http,
         &format!("{}/v2/p/broken", server.uri()),
         &wire("{ a }"),
+        &wire("{ a }").envelope(),
         &[],
         &quick(),
     )
@@ -124,6 +127,7 @@ async fn retries_are_bounded_and_other_failures_indeterminate() {
         &http,
         &format!("http://{addr}/v2/p/m"),
         &wire("{ a }"),
+        &wire("{ a }").envelope(),
         &[],
         &quick(),
     )

@@ -102,7 +102,7 @@ impl Exec<'_> {
         }
         while let Some((mut path, (key, target, own, sel), inherited)) = work.pop() {
             path.push(key.to_string());
-            let reads_with = self.relation_locales(&own.map(<[String]>::to_vec), &inherited);
+            let reads_with = self.relation_locales(own, &inherited);
             if self.covered(target, stage, &reads_with)? {
                 queue(&mut work, &path, sel, &reads_with);
             } else {

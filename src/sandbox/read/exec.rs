@@ -45,7 +45,7 @@ use crate::sandbox::principals::{
 use crate::sandbox::read::plan::{ListArgs, Order, OrderKey, Rel};
 use crate::sandbox::read::ReadError;
 use crate::sandbox::sql::{compile_with, served_locale, Compiled, LocaleSql};
-use crate::sandbox::store::{field_column, EnvKey, Pagination, Store};
+use crate::sandbox::store::{field_column, EnvKey, LoadedEnv, Pagination, Store};
 
 /// How a query decides which documents it may return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -173,22 +173,17 @@ pub(crate) struct Exec<'a> {
 }
 
 impl<'a> Exec<'a> {
-    /// An executor for one request.
-    pub fn new(
-        store: &'a Store,
-        env: EnvKey,
-        schema: &'a Schema,
-        principal: &'a Principal,
-    ) -> Exec<'a> {
+    /// An executor for one request in environment `env` of `store`.
+    pub fn new(store: &'a Store, env: &'a LoadedEnv, principal: &'a Principal) -> Exec<'a> {
         Exec {
             store,
-            env,
-            schema,
+            env: env.key,
+            schema: &env.schema,
             principal,
             vis: RefCell::new(HashMap::new()),
             cov: RefCell::new(HashMap::new()),
             default_stage: RefCell::new(None),
-            pagination: store.env(env).map(|e| e.pagination).unwrap_or_default(),
+            pagination: env.pagination,
         }
     }
 
@@ -247,11 +242,11 @@ impl<'a> Exec<'a> {
     /// uses the default locale.
     pub(super) fn relation_locales(
         &self,
-        own: &Option<Vec<String>>,
+        own: Option<&[String]>,
         inherited: &[String],
     ) -> Vec<String> {
         match own {
-            Some(list) => list.clone(),
+            Some(list) => list.to_vec(),
             None if self.has(Fault::RelationLocaleReset) => {
                 vec![self.schema.default_locale().to_string()]
             }

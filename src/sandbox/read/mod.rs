@@ -136,7 +136,7 @@ pub fn execute_query(
         }
     }
     let headers_locales = header_locales(schema, headers_locales)?;
-    let ex = Exec::new(store, env, schema, principal);
+    let ex = Exec::new(store, loaded, principal);
     // CTX-1, CTX-2: each root field's stage and locale list.
     let mut contexts = Vec::with_capacity(roots.len());
     for r in &roots {
@@ -253,7 +253,7 @@ pub fn read_back(
         .ok_or_else(|| ReadError::Unsupported(format!("model {model}")))?;
     let items = plan::plan_items(schema, m, selection)?;
     plan::check_items_paging(&items, loaded.pagination.max)?;
-    let ex = Exec::new(store, env, schema, principal);
+    let ex = Exec::new(store, loaded, principal);
     let locales = vec![schema.default_locale().to_string()];
     let mut q = DocQuery::new(m, DRAFT, &locales, Scope::Entry(entry_id));
     if store.has_fault(Fault::MutationResultUnfiltered) {

@@ -144,7 +144,7 @@ impl Exec<'_> {
                         locales: own,
                         sel,
                     } => {
-                        let locs = self.relation_locales(own, locales);
+                        let locs = self.relation_locales(own.as_deref(), locales);
                         let mut q = DocQuery::new(
                             *target,
                             stage,
@@ -166,7 +166,7 @@ impl Exec<'_> {
                         args,
                         sel,
                     } => {
-                        let locs = self.relation_locales(own, locales);
+                        let locs = self.relation_locales(own.as_deref(), locales);
                         let mut q = DocQuery::new(
                             *target,
                             stage,
