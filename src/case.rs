@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 use crate::model::profile::Profile;
 use crate::model::spec::{EnvSpec, SchemaError};
 use crate::model::{LoadError, State};
-use crate::op::{Operation, Outcome};
+use crate::op::{Operation, Outcome, Request};
 use crate::scenario::load::DEFAULT_PROFILE;
 use crate::scenario::{HeaderValue, Scenario, Step};
 use crate::wire::graphql::{EncodeError, Encoder};
@@ -144,7 +144,8 @@ impl Case {
         }
     }
 
-    /// The GraphQL text of step `i` (a request), placeholders left as they are.
+    /// The GraphQL text step `i` (a request) is sent as ([`request_text`]), placeholders left
+    /// as they are.
     pub fn query_text(&self, encoders: &[Encoder], i: usize) -> Result<Option<String>, CaseError> {
         let Some(Operation::Request(r)) = self.steps.get(i) else {
             return Ok(None);
@@ -156,7 +157,7 @@ impl Case {
             step: i,
             env: r.environment.clone().unwrap_or_default(),
         })?;
-        Ok(Some(encoder.encode(r.operation, &r.fields)))
+        Ok(Some(request_text(encoder, r)))
     }
 
     /// The case as a scenario file whose expectations are `expects` (one per step; for a
@@ -206,6 +207,18 @@ impl Case {
             environments: self.environments.clone(),
             steps,
         })
+    }
+}
+
+/// The GraphQL text a request step is sent as: its encoding by the environment's encoder; a
+/// request whose document the decoder refused (`invalid`) gets a stray `}` appended, a syntax
+/// error (ERR-1 step 5) as its original text was.
+pub fn request_text(encoder: &Encoder, r: &Request) -> String {
+    let text = encoder.encode(r.operation, &r.fields);
+    if r.invalid.is_some() {
+        format!("{text} }}")
+    } else {
+        text
     }
 }
 

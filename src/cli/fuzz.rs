@@ -119,7 +119,7 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<Exit> {
         (None, None) => Some(100),
     };
     config.time_limit = args.time_limit;
-    config.jobs = args.jobs.max(1);
+    config.jobs = args.jobs;
     config.profile = args.profile.clone();
     config.target = spec.label();
     config.faults = args.faults.clone();
@@ -130,10 +130,7 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<Exit> {
             ..ShrinkConfig::default()
         };
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = super::runtime()?;
     let result = rt.block_on(run_campaign(&spec, gen, config, args.show_tokens))?;
     finish(args, result)
 }

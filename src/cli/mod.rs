@@ -10,6 +10,15 @@ pub mod score;
 pub mod serve;
 pub mod target;
 
+/// The multi-threaded tokio runtime every networked command runs on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
 /// tollgate: a conformance fuzzer and audit tool for content-API permissions.
 #[derive(Debug, Parser)]
 #[command(name = "tollgate", version, about)]

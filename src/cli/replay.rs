@@ -15,7 +15,6 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use tollgate::compare::Verdict;
-use tollgate::op::Outcome;
 use tollgate::scenario::load::{load_file, Loaded};
 use tollgate::scenario::replay::{replay, FileReport, StepReport};
 use tollgate::target::scenario as target_scenario;
@@ -135,10 +134,7 @@ fn parse_replay_target(args: &ReplayArgs) -> anyhow::Result<ReplayTarget> {
 
 /// Replays every file over HTTP, each under a project id of its own.
 fn replay_http(spec: &TargetSpec, loaded: &[Loaded]) -> anyhow::Result<Vec<FileReport>> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = super::runtime()?;
     rt.block_on(async {
         let connected = Connected::open(spec).await?;
         let admin = &connected.admin;
@@ -158,10 +154,6 @@ fn replay_http(spec: &TargetSpec, loaded: &[Loaded]) -> anyhow::Result<Vec<FileR
         connected.close().await?;
         Ok(reports)
     })
-}
-
-fn compact(o: &Outcome) -> String {
-    serde_json::to_string(o).unwrap_or_else(|e| format!("<unprintable: {e}>"))
 }
 
 fn print_human(out: &mut impl Write, r: &FileReport) -> anyhow::Result<()> {
@@ -184,8 +176,8 @@ fn print_step(out: &mut impl Write, file: &str, s: &StepReport) -> anyhow::Resul
             if let Some(n) = &s.note {
                 writeln!(out, "    note:     {}", n.trim())?;
             }
-            writeln!(out, "    expected: {}", compact(&s.expected))?;
-            writeln!(out, "    observed: {}", compact(&s.observed))?;
+            writeln!(out, "    expected: {}", s.expected.compact())?;
+            writeln!(out, "    observed: {}", s.observed.compact())?;
             for d in differences {
                 writeln!(
                     out,
@@ -201,8 +193,8 @@ fn print_step(out: &mut impl Write, file: &str, s: &StepReport) -> anyhow::Resul
         Verdict::Unknown { reason } => {
             writeln!(out, "  step {} ({at}): UNKNOWN (not agreement)", s.index)?;
             writeln!(out, "    {reason}")?;
-            writeln!(out, "    expected: {}", compact(&s.expected))?;
-            writeln!(out, "    observed: {}", compact(&s.observed))?;
+            writeln!(out, "    expected: {}", s.expected.compact())?;
+            writeln!(out, "    observed: {}", s.observed.compact())?;
             let rules = s.rules();
             if !rules.is_empty() {
                 writeln!(out, "    rules:    {}", rules.join(", "))?;

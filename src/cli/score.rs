@@ -108,10 +108,7 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<Exit> {
         config.faults.len(),
         config.time_limit_per_fault
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = super::runtime()?;
     let result: Score = rt.block_on(score(&config, |f| {
         eprintln!(
             "tollgate score: {} {} after {:.1} s",

@@ -83,10 +83,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
         faults,
         log_requests: true,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(serve(config, args.demo, args.show_tokens))?;
     Ok(Exit::Agree)
 }

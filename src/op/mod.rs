@@ -350,6 +350,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome as one line of JSON, for messages and comments.
+    pub fn compact(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("<unprintable: {e}>"))
+    }
+
     /// The HTTP status this outcome stands for (provisioning outcomes: 200 / 400).
     pub fn status(&self) -> u16 {
         match self {

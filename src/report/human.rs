@@ -56,17 +56,11 @@ fn write_report(out: &mut String, r: &CampaignReport) -> std::fmt::Result {
         "verdicts: {} agree · {} differ · {} unknown",
         r.verdicts.agree, r.verdicts.differ, r.verdicts.unknown
     )?;
-    let mix = r.outcomes_by_status();
-    if !mix.is_empty() {
-        let parts: Vec<String> = mix.iter().map(|(s, n)| format!("{s} ×{n}")).collect();
+    if let Some(mix) = r.outcome_mix() {
         writeln!(
             out,
             "{}",
-            wrap(
-                &format!("reference outcomes: {}", parts.join(" · ")),
-                WIDTH,
-                2
-            )
+            wrap(&format!("reference outcomes: {mix}"), WIDTH, 2)
         )?;
     }
 

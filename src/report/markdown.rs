@@ -56,11 +56,9 @@ fn write_report(out: &mut String, r: &CampaignReport) -> std::fmt::Result {
         "| {} | {} | {} |",
         r.verdicts.agree, r.verdicts.differ, r.verdicts.unknown
     )?;
-    let mix = r.outcomes_by_status();
-    if !mix.is_empty() {
-        let parts: Vec<String> = mix.iter().map(|(s, n)| format!("{s} ×{n}")).collect();
+    if let Some(mix) = r.outcome_mix() {
         writeln!(out)?;
-        writeln!(out, "Reference outcomes: {}", parts.join(" · "))?;
+        writeln!(out, "Reference outcomes: {mix}")?;
     }
 
     if !r.divergences.is_empty() {

@@ -358,7 +358,7 @@ pub async fn campaign(
         unknowns,
         latency: latency.summary(),
         baseline: None,
-        jobs: config.jobs,
+        jobs,
         ..CampaignReport::default()
     };
     CampaignResult {
@@ -409,7 +409,19 @@ async fn worker(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Event>) {
                         _ => None,
                     })
                     .collect();
-                let all: Vec<Signature> = run.steps.iter().filter_map(Signature::of).collect();
+                let all: Vec<(usize, Signature)> = run
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(step, s)| Some((step, Signature::of(s)?)))
+                    .collect();
+                // The first step of each signature in this case.
+                let mut firsts: Vec<(usize, Signature)> = Vec::new();
+                for (step, sig) in &all {
+                    if !firsts.iter().any(|(_, x)| x == sig) {
+                        firsts.push((*step, sig.clone()));
+                    }
+                }
                 let latency = std::mem::take(&mut run.latency);
                 let outcomes = run
                     .steps
@@ -424,18 +436,9 @@ async fn worker(shared: Arc<Shared>, tx: mpsc::UnboundedSender<Event>) {
                     },
                     outcomes,
                     unknowns,
-                    signatures: all,
+                    signatures: all.into_iter().map(|(_, sig)| sig).collect(),
                     latency,
                 });
-                // The first step of each signature in this case.
-                let mut firsts: Vec<(usize, Signature)> = Vec::new();
-                for (step, s) in run.steps.iter().enumerate() {
-                    if let Some(sig) = Signature::of(s) {
-                        if !firsts.iter().any(|(_, x)| *x == sig) {
-                            firsts.push((step, sig));
-                        }
-                    }
-                }
                 for (step, sig) in firsts {
                     if !shared.claim(&sig) {
                         continue;

@@ -24,12 +24,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::case::{substitute, Case, CaseError, CASE_PROJECT};
+use crate::case::{request_text, substitute, Case, CaseError, CASE_PROJECT};
 use crate::compare::{compare, Mode, Verdict};
 use crate::latency::{Key, OpClass, Recorder};
 use crate::model;
 use crate::normalize::Normalizer;
-use crate::op::{Operation, Outcome, Request};
+use crate::op::{Operation, Outcome};
 use crate::target::http::{ProvisionError, RetryPolicy, Session, WireRequest};
 use crate::target::ids::{created_since, creation_marks, CreatedIds};
 use crate::target::sandbox::SandboxAdmin;
@@ -209,10 +209,10 @@ impl Runner {
             let (sent, wire) = match &target_op {
                 Operation::Manage(m) => (session.manage(m).await, None),
                 Operation::Request(r) => {
-                    // An environment the case lacks (a 404 anyway) is encoded with the first's types.
+                    // An environment the case lacks (a 404 anyway) is encoded with the first's
+                    // types (`env` is 0 then).
                     let text = encoders
                         .get(env)
-                        .or(encoders.first())
                         .map_or_else(|| "{ __typename }".to_string(), |e| request_text(e, r));
                     let wire = WireRequest::from_request(r, text);
                     let envelope = wire.envelope();
@@ -273,17 +273,5 @@ impl Runner {
             latency,
             notes,
         }
-    }
-}
-
-/// The GraphQL text a request step is sent as: its encoding by the environment's encoder; a
-/// request whose document the decoder refused (`invalid`) gets a stray `}` appended, a syntax
-/// error (ERR-1 step 5) as its original text was.
-pub fn request_text(encoder: &Encoder, r: &Request) -> String {
-    let text = encoder.encode(r.operation, &r.fields);
-    if r.invalid.is_some() {
-        format!("{text} }}")
-    } else {
-        text
     }
 }

@@ -21,7 +21,6 @@ use std::path::{Path, PathBuf};
 use crate::compare::Verdict;
 use crate::latency::OpClass;
 use crate::op::{Operation, Outcome};
-use crate::run::case::request_text;
 use crate::run::shrink::Shrunk;
 use crate::run::signature::Signature;
 use crate::scenario::load::{load_str, wire_length};
@@ -102,10 +101,6 @@ pub fn class_rule(class: OpClass) -> &'static str {
     }
 }
 
-fn compact(o: &Outcome) -> String {
-    serde_json::to_string(o).unwrap_or_else(|e| format!("<unprintable: {e}>"))
-}
-
 fn comment_block(out: &mut String, indent: &str, text: &str) {
     for line in text.lines() {
         let _ = writeln!(out, "#{indent}{line}");
@@ -132,20 +127,17 @@ pub fn scenario_text(
          step {k} differs from the reference's."
     );
     let mut scenario = case.to_scenario(&description, rules.clone(), expects)?;
-    // Send exactly what the runner sent: a refused document stays refused, padding stays.
-    let encoders = case.encoders()?;
+    // Send exactly what the runner sent: the query text is the runner's (a refused document
+    // stays refused); padding stays.
     for (i, (op, step)) in case.steps.iter().zip(scenario.steps.iter_mut()).enumerate() {
         let Operation::Request(r) = op else {
             continue;
         };
-        let env = case.env_index(r.environment.as_deref()).unwrap_or(0);
-        if let Some(e) = encoders.get(env).or(encoders.first()) {
-            let text = request_text(e, r);
-            let natural = wire_length(r.method, &text, None, None);
+        if let Some(text) = &step.query {
+            let natural = wire_length(r.method, text, None, None);
             if r.body_bytes.is_some_and(|n| n > natural) {
                 step.body_bytes = r.body_bytes;
             }
-            step.query = Some(text);
         }
         if i == k {
             step.note = Some(format!("diverges: {signature}"));
@@ -176,8 +168,8 @@ pub fn scenario_text(
     let _ = writeln!(out, "# Rules: {}", rules.join(", "));
     if let Some(s) = shrunk.run.steps.get(k) {
         let _ = writeln!(out, "# Step {k} (the last) differs:");
-        let _ = writeln!(out, "#   reference: {}", compact(&s.reference));
-        let _ = writeln!(out, "#   target:    {}", compact(&s.target));
+        let _ = writeln!(out, "#   reference: {}", s.reference.compact());
+        let _ = writeln!(out, "#   target:    {}", s.target.compact());
         if let Verdict::Differ { differences } = &s.verdict {
             for d in differences {
                 let _ = writeln!(

@@ -216,6 +216,18 @@ impl CampaignReport {
         out.sort_unstable();
         out
     }
+
+    /// [`outcomes_by_status`](Self::outcomes_by_status) as one line (`200 ×883 · 403 ×321`), or
+    /// `None` when nothing was answered.
+    pub fn outcome_mix(&self) -> Option<String> {
+        let mix = self.outcomes_by_status();
+        (!mix.is_empty()).then(|| {
+            mix.iter()
+                .map(|(s, n)| format!("{s} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        })
+    }
 }
 
 /// One reason for indeterminate outcomes.

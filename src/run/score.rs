@@ -209,7 +209,7 @@ async fn score_one(config: &ScoreConfig, fault: Fault) -> Result<FaultScore, Sco
     let mut c = CampaignConfig::new(config.seed);
     c.cases = config.cases_per_fault;
     c.time_limit = Some(config.time_limit_per_fault);
-    c.jobs = config.jobs.max(1);
+    c.jobs = config.jobs;
     c.profile = config.gen.profile.clone();
     c.target = "sandbox".into();
     c.faults = vec![fault.name().to_string()];
