@@ -84,7 +84,7 @@ pub(crate) fn entries_raw(cfg: &GenConfig) -> strategy!(Vec<EntryRaw>) {
 
 /// The id of the `k`-th (0-based) loaded entry of a model: `post1`, `author3`, ….
 fn entry_id(model: &str, k: usize) -> String {
-    format!("{}{}", crate::gen::project::lower_first(model), k + 1)
+    format!("{}{}", crate::model::read::single_name(model), k + 1)
 }
 
 /// Builds the entries of the first environment and records ids, values and timestamps.

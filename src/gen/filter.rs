@@ -16,6 +16,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::gen::values::{is_substring, near, pool};
 use crate::gen::world::{Filterable, World};
+use crate::model::condition::parse::op_defined;
 use crate::model::condition::Op;
 use crate::model::value::ScalarType;
 
@@ -152,40 +153,6 @@ fn node_raw() -> strategy!(NodeRaw) {
 /// A filter of `1..=max` nodes.
 pub(crate) fn where_raw(max: u8) -> strategy!(WhereRaw) {
     prop::collection::vec(node_raw(), 1..=usize::from(max.max(1))).prop_map(WhereRaw)
-}
-
-/// The operators a field type has (§5's table), `f` first.
-pub(crate) fn ops_for(ty: &ScalarType) -> &'static [Op] {
-    const STRING: [Op; 10] = [
-        Op::Eq,
-        Op::NotEq,
-        Op::In,
-        Op::NotIn,
-        Op::Contains,
-        Op::NotContains,
-        Op::StartsWith,
-        Op::NotStartsWith,
-        Op::EndsWith,
-        Op::NotEndsWith,
-    ];
-    const ORDERED: [Op; 8] = [
-        Op::Eq,
-        Op::NotEq,
-        Op::In,
-        Op::NotIn,
-        Op::Lt,
-        Op::Lte,
-        Op::Gt,
-        Op::Gte,
-    ];
-    const ENUM: [Op; 4] = [Op::Eq, Op::NotEq, Op::In, Op::NotIn];
-    const BOOL: [Op; 2] = [Op::Eq, Op::NotEq];
-    match ty {
-        ScalarType::String | ScalarType::Id => &STRING,
-        ScalarType::Int | ScalarType::Float | ScalarType::DateTime => &ORDERED,
-        ScalarType::Enum(_) => &ENUM,
-        ScalarType::Boolean => &BOOL,
-    }
 }
 
 /// How a filter is being built.
@@ -347,9 +314,16 @@ impl Scope<'_> {
             Op::EndsWith,
             Op::Contains,
         ];
+        let defined: Vec<Op>;
         let ops: &[Op] = match ty {
             ScalarType::String => &STRING_WEIGHTED,
-            _ => ops_for(&ty),
+            _ => {
+                defined = Op::ALL
+                    .into_iter()
+                    .filter(|o| op_defined(&ty, *o))
+                    .collect();
+                &defined
+            }
         };
         let mut op = *ops.get(usize::from(node.op) % ops.len())?;
         if f == Filterable::Id && is_substring(op) && self.world.creates {
@@ -388,30 +362,21 @@ impl Scope<'_> {
             let pm = cs[p].model;
             let made = match node.kind {
                 NodeKind::Leaf => self.leaf(pm, node).map(|(k, v)| (k, Made::Leaf(v))),
-                NodeKind::Relation => {
-                    let rels = self
-                        .world
-                        .models
-                        .get(pm)
-                        .map(|x| x.rels.as_slice())
-                        .unwrap_or_default();
-                    rels.get(usize::from(node.field) % rels.len().max(1))
-                        .map(|r| {
-                            let key = if r.list {
-                                let q = ["_some", "_every", "_none"][usize::from(node.op) % 3];
-                                format!("{}{q}", r.name)
-                            } else {
-                                r.name.clone()
-                            };
-                            let c = Container {
-                                model: r.target,
-                                objects: vec![Map::new()],
-                                list: false,
-                                at: None,
-                            };
-                            (key, Made::Container(c))
-                        })
-                }
+                NodeKind::Relation => self.world.rel_at(pm, node.field).map(|r| {
+                    let key = if r.list {
+                        let q = ["_some", "_every", "_none"][usize::from(node.op) % 3];
+                        format!("{}{q}", r.name)
+                    } else {
+                        r.name.clone()
+                    };
+                    let c = Container {
+                        model: r.target,
+                        objects: vec![Map::new()],
+                        list: false,
+                        at: None,
+                    };
+                    (key, Made::Container(c))
+                }),
                 NodeKind::And | NodeKind::Or | NodeKind::Not => {
                     let key = match node.kind {
                         NodeKind::And => "AND",

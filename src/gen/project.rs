@@ -9,7 +9,8 @@ use crate::gen::pick;
 
 use crate::gen::config::GenConfig;
 use crate::gen::world::{ModelInfo, RelInfo, ScalarInfo, World};
-use crate::model::spec::{FieldSpec, ModelSpec};
+use crate::model::read::single_name;
+use crate::model::spec::{default_plural, FieldSpec, ModelSpec};
 use crate::model::value::ScalarType;
 
 /// Model api ids, in the order models are declared.
@@ -100,15 +101,6 @@ pub(crate) fn schema_raw(cfg: &GenConfig) -> strategy!(SchemaRaw) {
         })
 }
 
-/// `Post` → `post`.
-pub(crate) fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 /// `author` → `Author`.
 fn upper_first(s: &str) -> String {
     let mut c = s.chars();
@@ -153,8 +145,8 @@ pub(crate) fn build(raw: &SchemaRaw, world: &mut World) -> Vec<ModelSpec> {
         let name = MODELS[mi].to_string();
         let mut taken: Vec<String> = Vec::new();
         let mut info = ModelInfo {
-            plural: format!("{}s", lower_first(&name)),
-            single: lower_first(&name),
+            plural: default_plural(&name),
+            single: single_name(&name),
             name: name.clone(),
             scalars: Vec::new(),
             owned: Vec::new(),
@@ -165,7 +157,7 @@ pub(crate) fn build(raw: &SchemaRaw, world: &mut World) -> Vec<ModelSpec> {
         for (fi, f) in fields.iter().enumerate() {
             if f.relation && (has_scalar || fi > 0) {
                 let target = usize::from(f.target) % n;
-                let tname = lower_first(MODELS[target]);
+                let tname = single_name(MODELS[target]);
                 let base = if f.list { format!("{tname}s") } else { tname };
                 let fname = fresh(&taken, &[base]);
                 taken.push(fname.clone());
@@ -240,7 +232,7 @@ pub(crate) fn build(raw: &SchemaRaw, world: &mut World) -> Vec<ModelSpec> {
             let Some(target) = MODELS[..n].iter().position(|x| *x == f.ty) else {
                 continue;
             };
-            let owner_plural = format!("{}s", lower_first(MODELS[mi]));
+            let owner_plural = default_plural(MODELS[mi]);
             let candidates = [
                 owner_plural.clone(),
                 format!("{owner_plural}Via{}", upper_first(&f.name)),

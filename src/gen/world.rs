@@ -120,6 +120,16 @@ impl World {
         usize::from(raw) % self.models.len().max(1)
     }
 
+    /// Relation `raw` (modulo their number) of model `m`, if it has any.
+    pub fn rel_at(&self, m: usize, raw: u8) -> Option<&RelInfo> {
+        let rels = self
+            .models
+            .get(m)
+            .map(|x| x.rels.as_slice())
+            .unwrap_or_default();
+        rels.get(usize::from(raw) % rels.len().max(1))
+    }
+
     /// The filterable fields of model `m`: scalars first, then `id` and the timestamps.
     pub fn filterable(&self, m: usize) -> Vec<Filterable> {
         let n = self.models.get(m).map_or(0, |x| x.scalars.len());

@@ -208,7 +208,8 @@ pub struct PatSpec {
     pub grants: Vec<GrantSpec>,
 }
 
-fn default_plural(name: &str) -> String {
+/// The plural api id a model gets when its spec gives none (`Post` → `posts`).
+pub(crate) fn default_plural(name: &str) -> String {
     let mut c = name.chars();
     match c.next() {
         Some(f) => format!("{}{}s", f.to_lowercase(), c.as_str()),

@@ -325,11 +325,16 @@ fn data(world: &World, m: usize, raw: &DataRaw, create: bool) -> Json {
     Json::Object(out)
 }
 
-/// One mutation field.
-fn field(world: &World, raw: &MutFieldRaw, model: Option<usize>, kind: MutKind) -> Selection {
+/// One mutation field, and the model it is about (`None` when the case has no models).
+fn field(
+    world: &World,
+    raw: &MutFieldRaw,
+    model: Option<usize>,
+    kind: MutKind,
+) -> (Selection, Option<usize>) {
     let m = model.unwrap_or_else(|| world.model_at(raw.model));
     let Some(model) = world.models.get(m) else {
-        return Selection::default();
+        return (Selection::default(), None);
     };
     let mut args = Map::new();
     let verb = match kind {
@@ -373,12 +378,13 @@ fn field(world: &World, raw: &MutFieldRaw, model: Option<usize>, kind: MutKind) 
         MutKind::Delete => {}
     }
     let name = format!("{verb}{}", model.name);
-    Selection {
+    let selection = Selection {
         alias: raw.alias.then(|| format!("{verb}It")),
         name,
         args,
         selection: entry_selection(world, m, &raw.sel),
-    }
+    };
+    (selection, Some(m))
 }
 
 /// Builds a mutation step, then records the entries its `create` fields make.
@@ -413,7 +419,7 @@ pub(crate) fn build(raw: &MutationRaw, world: &mut World) -> Request {
     let kinds: Vec<MutKind> = std::iter::once(kind)
         .chain(raw.fields.iter().skip(1).map(|f| f.kind))
         .collect();
-    let mut fields: Vec<Selection> = raw
+    let (mut fields, models): (Vec<Selection>, Vec<Option<usize>>) = raw
         .fields
         .iter()
         .zip(&kinds)
@@ -422,7 +428,7 @@ pub(crate) fn build(raw: &MutationRaw, world: &mut World) -> Request {
             let model = chosen.and_then(|(_, m)| *m).filter(|_| i == 0);
             field(world, f, model, *k)
         })
-        .collect();
+        .unzip();
     dedupe_keys(&mut fields);
     r.fields = fields;
     if let Some(v) = raw.req.invalid {
@@ -430,14 +436,11 @@ pub(crate) fn build(raw: &MutationRaw, world: &mut World) -> Request {
     }
     // Only creates in the first environment of the case's project make entries that
     // `{{created:K}}` names.
-    let first_env = r.environment.is_none() && r.project.is_none();
-    for (sel, k) in r.fields.iter().zip(&kinds).filter(|_| first_env) {
-        if *k == MutKind::Create {
-            let m = world
-                .models
-                .iter()
-                .position(|x| sel.name == format!("create{}", x.name));
-            world.created.extend(m);
+    if r.environment.is_none() && r.project.is_none() {
+        for (m, k) in models.iter().zip(&kinds) {
+            if *k == MutKind::Create {
+                world.created.extend(*m);
+            }
         }
     }
     r

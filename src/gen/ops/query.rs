@@ -435,12 +435,7 @@ pub(crate) fn entry_selection(world: &World, m: usize, raw: &SelRaw) -> Vec<Sele
             p = 0;
         }
         let pm = nodes[p].model;
-        let rels = world
-            .models
-            .get(pm)
-            .map(|x| x.rels.as_slice())
-            .unwrap_or_default();
-        let Some(rel) = rels.get(usize::from(r.rel) % rels.len().max(1)) else {
+        let Some(rel) = world.rel_at(pm, r.rel) else {
             continue;
         };
         let mut args = Map::new();
@@ -518,12 +513,7 @@ fn document_in_stages(world: &World, m: usize, d: &DisRaw) -> Selection {
     }
     let mut selection = leaves(world, m, d.leaves, d.system);
     if let Some(r) = d.rel {
-        let rels = world
-            .models
-            .get(m)
-            .map(|x| x.rels.as_slice())
-            .unwrap_or_default();
-        if let Some(rel) = rels.get(usize::from(r) % rels.len().max(1)) {
+        if let Some(rel) = world.rel_at(m, r) {
             selection.push(Selection {
                 name: rel.name.clone(),
                 selection: vec![leaf("id")],
