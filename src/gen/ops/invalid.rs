@@ -80,6 +80,25 @@ fn int_field(world: &World, f: &Selection) -> Option<String> {
         .map(|s| s.name.clone())
 }
 
+/// `from` for an unpublish, `to` otherwise: the stage-list argument of a (un)publish.
+fn stage_list_arg(f: &Selection) -> &'static str {
+    if f.name.starts_with("unpublish") {
+        "from"
+    } else {
+        "to"
+    }
+}
+
+/// Edits the field's `data` object (a new one when it has none, or one that is not an object).
+fn edit_data(f: &mut Selection, edit: impl FnOnce(&mut Map<String, Json>)) {
+    let mut d = match f.args.get("data") {
+        Some(Json::Object(d)) => d.clone(),
+        _ => Map::new(),
+    };
+    edit(&mut d);
+    f.args.insert("data".into(), Json::Object(d));
+}
+
 /// Applies invalid variant `v` to `r`.
 pub(crate) fn apply(world: &World, r: &mut Request, v: u8) {
     let mutation = r.operation == OperationType::Mutation;
@@ -201,29 +220,14 @@ pub(crate) fn apply(world: &World, r: &mut Request, v: u8) {
             }
         },
         21 => {
-            let key = if f.name.starts_with("unpublish") {
-                "from"
-            } else {
-                "to"
-            };
-            f.args.insert(key.into(), json!([]));
+            f.args.insert(stage_list_arg(f).into(), json!([]));
         }
         22 => {
-            let key = if f.name.starts_with("unpublish") {
-                "from"
-            } else {
-                "to"
-            };
-            f.args.insert(key.into(), json!(["DRAFT"]));
+            f.args.insert(stage_list_arg(f).into(), json!(["DRAFT"]));
         }
-        23 => {
-            let mut d = match f.args.get("data") {
-                Some(Json::Object(d)) => d.clone(),
-                _ => Map::new(),
-            };
+        23 => edit_data(f, |d| {
             d.insert("createdAt".into(), json!("2024-01-01T00:00:00Z"));
-            f.args.insert("data".into(), Json::Object(d));
-        }
+        }),
         24 => {
             let rel = world
                 .models
@@ -231,35 +235,29 @@ pub(crate) fn apply(world: &World, r: &mut Request, v: u8) {
                 .find(|m| f.name.ends_with(&m.name))
                 .and_then(|m| m.rels.first())
                 .map(|r| r.name.clone());
-            let mut d = match f.args.get("data") {
-                Some(Json::Object(d)) => d.clone(),
-                _ => Map::new(),
-            };
-            d.insert(
-                rel.unwrap_or_else(|| "nope".into()),
-                json!({"create": [{}]}),
-            );
-            f.args.insert("data".into(), Json::Object(d));
+            edit_data(f, |d| {
+                d.insert(
+                    rel.unwrap_or_else(|| "nope".into()),
+                    json!({"create": [{}]}),
+                );
+            });
         }
         25 => {
-            let mut d = match f.args.get("data") {
-                Some(Json::Object(d)) => d.clone(),
-                _ => Map::new(),
-            };
             let name = world
                 .models
                 .iter()
                 .find(|m| f.name.ends_with(&m.name))
                 .and_then(|m| m.scalars.first())
                 .map(|s| (s.name.clone(), s.ty.clone()));
-            if let Some((n, ty)) = name {
-                let bad = match ty {
-                    ScalarType::String | ScalarType::Id => json!(5),
-                    _ => json!("x"),
-                };
-                d.insert(n, bad);
-            }
-            f.args.insert("data".into(), Json::Object(d));
+            edit_data(f, |d| {
+                if let Some((n, ty)) = name {
+                    let bad = match ty {
+                        ScalarType::String | ScalarType::Id => json!(5),
+                        _ => json!("x"),
+                    };
+                    d.insert(n, bad);
+                }
+            });
         }
         26 => r.method = Method::Get,
         // A body of exactly ERR-3's limit (accepted) or one byte over (413). Only by POST: a
