@@ -126,8 +126,7 @@ pub fn execute_query(
     let loaded = store.env(env)?;
     let schema = &loaded.schema;
     // ERR-1 step 5.
-    let roots = plan::plan_query(schema, &validated.fields)?;
-    plan::check_paging(&roots, loaded.pagination.max)?;
+    let roots = plan::plan_query(schema, loaded.pagination.max, &validated.fields)?;
     if let Some(s) = headers_stage {
         if schema.stage(s).is_none() {
             return Err(ReadError::Invalid(format!(
@@ -226,8 +225,7 @@ pub fn validate_selection(
     let m = schema
         .model(model)
         .ok_or_else(|| ReadError::Unsupported(format!("model {model}")))?;
-    let items = plan::plan_items(schema, m, selection)?;
-    plan::check_items_paging(&items, loaded.pagination.max)
+    plan::plan_items(schema, loaded.pagination.max, m, selection).map(|_| ())
 }
 
 /// WRITE-7's read-back of a mutation's result: entry `entry_id` of `model` as `principal` sees
@@ -251,8 +249,7 @@ pub fn read_back(
     let m = schema
         .model(model)
         .ok_or_else(|| ReadError::Unsupported(format!("model {model}")))?;
-    let items = plan::plan_items(schema, m, selection)?;
-    plan::check_items_paging(&items, loaded.pagination.max)?;
+    let items = plan::plan_items(schema, loaded.pagination.max, m, selection)?;
     let ex = Exec::new(store, loaded, principal);
     let locales = vec![schema.default_locale().to_string()];
     let mut q = DocQuery::new(m, DRAFT, &locales, Scope::Entry(entry_id));

@@ -6,8 +6,8 @@
 //! What is checked, on the whole selection (any depth, below `documentInStages` included):
 //! - `where` of list roots, connections, list relation and reverse fields: parsed with §5's
 //!   grammar and LIMIT-1's bounds (WHERE-1, WHERE-4, a null operand, a duplicate key, …);
-//! - paging (READ-3, READ-9): a negative `first` or `skip`, a `first` above [`Pagination::LIMIT`];
-//!   [`check_paging`] then holds `first` to the project's own maximum;
+//! - paging (READ-3, READ-9): a negative `first` or `skip`, a `first` above the project's
+//!   maximum (its [`Pagination`](crate::sandbox::store::Pagination), passed as `max`);
 //! - `locales: []` on a root or relation field (CTX-2);
 //! - `orderBy` naming a field the model cannot be ordered by (the validator's enum already
 //!   refuses it; checked again so a plan never holds one);
@@ -24,7 +24,6 @@ use crate::model::condition::{parse_value, Limits};
 use crate::model::project::{FieldIdx, FieldKind, Model, ModelIdx, Schema, SystemField};
 use crate::sandbox::read::ReadError;
 use crate::sandbox::schema::SelectedField;
-use crate::sandbox::store::Pagination;
 
 /// `where`, `orderBy`, `first` and `skip` of a list (READ-3, READ-9).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -201,61 +200,10 @@ pub(crate) fn lower_first(s: &str) -> String {
     }
 }
 
-/// READ-3, READ-9: the first list (root or relation, any depth) whose `first` is above the
-/// project's maximum `max`, as a step-5 refusal.
-pub(crate) fn check_paging(roots: &[Root], max: i64) -> Result<(), ReadError> {
-    let mut lists: Vec<(&str, &ListArgs)> = Vec::new();
-    let mut selections: Vec<&[Item]> = Vec::new();
-    for r in roots {
-        let Root::Model { key, shape, .. } = r else {
-            continue;
-        };
-        match shape {
-            Shape::One { sel, .. } => selections.push(sel),
-            Shape::List { args, sel } => {
-                lists.push((key, args));
-                selections.push(sel);
-            }
-            Shape::Connection { args, .. } => {
-                lists.push((key, args));
-                selections.extend(shape.entry_selections().into_iter().map(|(_, s)| s));
-            }
-        }
-    }
-    over_max(lists, selections, max)
-}
-
-/// [`check_paging`] for an entry selection (a mutation's result).
-pub(crate) fn check_items_paging(items: &[Item], max: i64) -> Result<(), ReadError> {
-    over_max(Vec::new(), vec![items], max)
-}
-
-fn over_max<'p>(
-    mut lists: Vec<(&'p str, &'p ListArgs)>,
-    mut selections: Vec<&'p [Item]>,
-    max: i64,
-) -> Result<(), ReadError> {
-    while let Some(items) = selections.pop() {
-        for it in items {
-            match it {
-                Item::Many { key, args, sel, .. } => {
-                    lists.push((key, args));
-                    selections.push(sel);
-                }
-                Item::Single { sel, .. } | Item::Stages { sel, .. } => selections.push(sel),
-                _ => {}
-            }
-        }
-    }
-    match lists.iter().find(|(_, a)| a.first.is_some_and(|n| n > max)) {
-        Some((key, _)) => invalid(format!("{key}: first must not exceed {max}")),
-        None => Ok(()),
-    }
-}
-
 /// Plans the root fields of a query.
 pub(crate) fn plan_query(
     schema: &Schema,
+    max: i64,
     fields: &[SelectedField],
 ) -> Result<Vec<Root>, ReadError> {
     let mut out = Vec::new();
@@ -293,15 +241,15 @@ pub(crate) fn plan_query(
         let shape = match kind {
             0 => Shape::One {
                 id: unique_id(f)?,
-                sel: plan_items(schema, model, &f.selection)?,
+                sel: plan_items(schema, max, model, &f.selection)?,
             },
             1 => Shape::List {
-                args: list_args(schema, model, f)?,
-                sel: plan_items(schema, model, &f.selection)?,
+                args: list_args(schema, max, model, f)?,
+                sel: plan_items(schema, max, model, &f.selection)?,
             },
             _ => Shape::Connection {
-                args: list_args(schema, model, f)?,
-                parts: plan_connection(schema, model, &f.selection)?,
+                args: list_args(schema, max, model, f)?,
+                parts: plan_connection(schema, max, model, &f.selection)?,
             },
         };
         out.push(Root::Model {
@@ -351,7 +299,12 @@ fn locales_arg(schema: &Schema, f: &SelectedField) -> Result<Option<Vec<String>>
 }
 
 /// `where`, `orderBy`, `first`, `skip` of a list field over `model`.
-fn list_args(schema: &Schema, model: ModelIdx, f: &SelectedField) -> Result<ListArgs, ReadError> {
+fn list_args(
+    schema: &Schema,
+    max: i64,
+    model: ModelIdx,
+    f: &SelectedField,
+) -> Result<ListArgs, ReadError> {
     let filter = match f.args.get("where") {
         None | Some(Json::Null) => None,
         Some(w) => Some(
@@ -365,12 +318,8 @@ fn list_args(schema: &Schema, model: ModelIdx, f: &SelectedField) -> Result<List
         Some(other) => return invalid(format!("{}: orderBy {other}", f.key())),
     };
     let first = count_arg(f, "first")?;
-    if first.is_some_and(|n| n > Pagination::LIMIT) {
-        return invalid(format!(
-            "{}: first must not exceed {}",
-            f.key(),
-            Pagination::LIMIT
-        ));
+    if first.is_some_and(|n| n > max) {
+        return invalid(format!("{}: first must not exceed {max}", f.key()));
     }
     let skip = count_arg(f, "skip")?.unwrap_or(0);
     Ok(ListArgs {
@@ -426,6 +375,7 @@ fn model_of(schema: &Schema, model: ModelIdx) -> Result<&Model, ReadError> {
 /// Plans an entry selection of `model`.
 pub(crate) fn plan_items(
     schema: &Schema,
+    max: i64,
     model: ModelIdx,
     sels: &[SelectedField],
 ) -> Result<Vec<Item>, ReadError> {
@@ -438,7 +388,7 @@ pub(crate) fn plan_items(
             continue;
         }
         if s.name == "documentInStages" {
-            out.push(plan_stages(schema, model, s)?);
+            out.push(plan_stages(schema, max, model, s)?);
             continue;
         }
         if let Some(f) = SystemField::from_name(&s.name) {
@@ -454,15 +404,15 @@ pub(crate) fn plan_items(
                     rel: Rel::Own(i),
                     target: *target,
                     locales: locales_arg(schema, s)?,
-                    args: list_args(schema, *target, s)?,
-                    sel: plan_items(schema, *target, &s.selection)?,
+                    args: list_args(schema, max, *target, s)?,
+                    sel: plan_items(schema, max, *target, &s.selection)?,
                 },
                 Some(FieldKind::Relation { target, .. }) => Item::Single {
                     key,
                     field: i,
                     target: *target,
                     locales: locales_arg(schema, s)?,
-                    sel: plan_items(schema, *target, &s.selection)?,
+                    sel: plan_items(schema, max, *target, &s.selection)?,
                 },
                 _ => Item::Scalar(key, i),
             };
@@ -476,8 +426,8 @@ pub(crate) fn plan_items(
                 rel: Rel::Reverse(r),
                 target,
                 locales: locales_arg(schema, s)?,
-                args: list_args(schema, target, s)?,
-                sel: plan_items(schema, target, &s.selection)?,
+                args: list_args(schema, max, target, s)?,
+                sel: plan_items(schema, max, target, &s.selection)?,
             });
             continue;
         }
@@ -488,7 +438,12 @@ pub(crate) fn plan_items(
 
 /// `documentInStages(stages, includeCurrent)` (READ-7): the validator applied the defaults
 /// (`[DRAFT, PUBLISHED]`, `false`) and refused nulls; duplicates are dropped here.
-fn plan_stages(schema: &Schema, model: ModelIdx, s: &SelectedField) -> Result<Item, ReadError> {
+fn plan_stages(
+    schema: &Schema,
+    max: i64,
+    model: ModelIdx,
+    s: &SelectedField,
+) -> Result<Item, ReadError> {
     let items: Vec<Json> = match s.args.get("stages") {
         None => schema
             .stages
@@ -521,12 +476,13 @@ fn plan_stages(schema: &Schema, model: ModelIdx, s: &SelectedField) -> Result<It
         key: s.key().to_string(),
         stages,
         include_current,
-        sel: plan_items(schema, model, &s.selection)?,
+        sel: plan_items(schema, max, model, &s.selection)?,
     })
 }
 
 fn plan_connection(
     schema: &Schema,
+    max: i64,
     model: ModelIdx,
     sels: &[SelectedField],
 ) -> Result<Vec<ConnPart>, ReadError> {
@@ -553,7 +509,7 @@ fn plan_connection(
                         "__typename" => parts.push(EdgePart::Typename(e.key().to_string())),
                         "node" => parts.push(EdgePart::Node(
                             e.key().to_string(),
-                            plan_items(schema, model, &e.selection)?,
+                            plan_items(schema, max, model, &e.selection)?,
                         )),
                         other => return invalid(format!("an edge has no field {other:?}")),
                     }
